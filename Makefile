@@ -1,0 +1,116 @@
+# Build, test, demo and bench of the report aggregation pipeline.
+#   make            build bin/agg-produce, bin/agg-worker and the test programs
+#   make up / down  start / stop the local Kafka + Redis (scripts/stack.sh)
+#   make demo       the whole pipeline end to end on sample reports
+#   make test       unit + integration + fault tests, then the same under ASan+UBSan
+#   make asan       only the sanitizer run
+#   make bench      benchmarks (docs/BENCHMARKS.md)
+
+CC      ?= cc
+BUILD   ?= build
+BIN     ?= bin
+SAN     ?=
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+           -Iinclude -I$(BUILD)/gen -MMD -MP $(SAN)
+LDFLAGS += $(SAN)
+LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -lm
+
+LIB_SRC    := $(wildcard lib/*.c)
+GEN_SRC    := $(BUILD)/gen/report.pb-c.c
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/report.pb-c.o $(BUILD)/gen/regions_csv.o
+PROD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard producer/*.c))
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
+
+.PHONY: all clean test unit asan demo bench up down check-deps
+all: $(BIN)/agg-produce $(BIN)/agg-worker $(UNIT_BIN) $(TOOL_BIN)
+
+$(BUILD)/gen/report.pb-c.c $(BUILD)/gen/report.pb-c.h: proto/report.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/report.proto
+
+# Every object may include the generated header.
+$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(UNIT_BIN) $(TOOL_BIN): | $(BUILD)/gen/report.pb-c.h
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Generated sources (protobuf-c output, embedded text); protoc-c's code is not ours to
+# keep warning-free.
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS) -Wno-error -c $< -o $@
+
+# The reference region list is compiled in as the default (--regions overrides it).
+$(BUILD)/gen/regions_csv.c: reference/regions.csv
+	@mkdir -p $(dir $@)
+	{ echo 'const char agg_default_regions_csv[] = '; sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+# The Lua script is compiled into the worker as a string (no path to get wrong at run time).
+$(BUILD)/worker/apply_lua.c: worker/apply.lua
+	@mkdir -p $(dir $@)
+	{ echo 'const char agg_apply_lua[] = '; sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+$(BUILD)/worker/apply_lua.o: $(BUILD)/worker/apply_lua.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libagg.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BIN)/agg-produce: $(PROD_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/%: tests/tools/%.c $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check-deps:
+	@scripts/deps.sh
+
+up: check-deps
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+unit: all
+	@tests/run.sh unit
+
+test: check-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack.sh up
+	@tests/run.sh all
+	@$(MAKE) --no-print-directory asan
+
+# Sanitizer build in its own tree so it never mixes objects with the normal one.
+asan: check-deps
+	@$(MAKE) --no-print-directory all BUILD=build/asan BIN=build/asan/bin \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g"
+	@scripts/stack.sh up
+	@AGG_BIN=build/asan/bin AGG_TEST_BUILD=build/asan tests/run.sh sanitizer
+
+demo: check-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: check-deps
+	@$(MAKE) --no-print-directory all
+	@scripts/stack.sh up
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

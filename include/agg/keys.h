@@ -1,0 +1,34 @@
+/* Redis key names: the public contract of SPEC section 6, in one place.
+ * Every function writes a NUL-terminated name into buf and returns its length, or -1
+ * when bufsz is too small (nothing is truncated silently). */
+#ifndef AGG_KEYS_H
+#define AGG_KEYS_H
+
+#include <stddef.h>
+
+#define AGG_KEY_MAX 256
+
+/* Scope hash: region and goal may each be NULL:
+ *   (NULL, NULL) -> P:Q:total            (r, NULL) -> P:Q:region:r
+ *   (NULL, g)    -> P:Q:goal:g           (r, g)    -> P:Q:region:r:goal:g */
+int agg_key_scope(char *buf, size_t bufsz, const char *prefix, const char *quarter,
+                  const char *region, const char *goal);
+/* Internal counters of a scope (how many records carry each summed amount), named
+ * like the scope with "internal:cnt:" after the prefix. Not for readers. */
+int agg_key_scope_counts(char *buf, size_t bufsz, const char *prefix, const char *quarter,
+                         const char *region, const char *goal);
+int agg_key_regions(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+int agg_key_goals(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+int agg_key_rank(char *buf, size_t bufsz, const char *prefix, const char *quarter,
+                 const char *goal);
+int agg_key_state(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+int agg_key_quarters(char *buf, size_t bufsz, const char *prefix);
+/* Internal: latest revision of every record of one region in one quarter. */
+int agg_key_records(char *buf, size_t bufsz, const char *prefix, const char *quarter,
+                    const char *region);
+/* Internal: next offset to apply, per partition, of one topic. */
+int agg_key_offsets(char *buf, size_t bufsz, const char *prefix, const char *topic);
+/* Internal: worker metrics hash of one consumer. */
+int agg_key_metrics(char *buf, size_t bufsz, const char *prefix, const char *member);
+
+#endif

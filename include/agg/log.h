@@ -1,0 +1,22 @@
+/* One line per event on stderr: "<utc time> <level> <event> key=value ...". */
+#ifndef AGG_LOG_H
+#define AGG_LOG_H
+
+typedef enum { AGG_LOG_ERROR = 0, AGG_LOG_WARN, AGG_LOG_INFO, AGG_LOG_DEBUG } agg_log_level_t;
+
+extern int agg_log_level; /* messages above this level are dropped; default INFO */
+
+/* event is a short snake_case name; fmt/... format the key=value fields. */
+void agg_log(agg_log_level_t level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define agg_error(ev, ...) agg_log(AGG_LOG_ERROR, ev, __VA_ARGS__)
+#define agg_warn(ev, ...) agg_log(AGG_LOG_WARN, ev, __VA_ARGS__)
+#define agg_info(ev, ...) agg_log(AGG_LOG_INFO, ev, __VA_ARGS__)
+#define agg_debug(ev, ...) agg_log(AGG_LOG_DEBUG, ev, __VA_ARGS__)
+
+/* Milliseconds since the epoch (CLOCK_REALTIME) and a monotonic clock. */
+long long agg_now_ms(void);
+long long agg_mono_ms(void);
+
+#endif

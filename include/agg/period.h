@@ -1,0 +1,22 @@
+/* Quarters: ids ("2024-Q2"), topic names, and reporting deadlines. */
+#ifndef AGG_PERIOD_H
+#define AGG_PERIOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGG_QUARTER_ID_LEN 7 /* "2024-Q2" */
+
+/* Writes "YYYY-Qn"; returns 0, or -1 when buf is too small or the values are out of
+ * range. */
+int agg_quarter_format(int year, int quarter, char *buf, size_t bufsz);
+/* Parses exactly "YYYY-Qn" (year 2000..2100, n 1..4). Returns 0 or -1. */
+int agg_quarter_parse(const char *s, size_t len, int *year, int *quarter);
+/* Parses a topic "<prefix>YYYY-Qn": 0 and the quarter, or -1 when it is not one. */
+int agg_quarter_from_topic(const char *topic, const char *prefix, int *year, int *quarter);
+/* Default close deadline: 00:00 of day (deadline_day + 1) of the month after the
+ * quarter ends, Asia/Ulaanbaatar (UTC+8), i.e. the end of the deadline day. ms since
+ * epoch. */
+int64_t agg_quarter_deadline_ms(int year, int quarter, int deadline_day);
+
+#endif
