@@ -1,1 +1,144 @@
--- placeholder
+-- apply.lua: applies one batch of one partition to Redis in one atomic step.
+--
+-- The worker computes every delta in C (int64, exact) and passes them here as strings:
+-- amounts never pass through Lua numbers, which are doubles and would round above 2^53.
+-- The script moves the partition's offset in the same step as the data (effectively
+-- once), refuses a batch whose start does not match the stored offset (fences a zombie
+-- worker), and refuses it when a record's stored revision is not the one the worker read
+-- (compare-and-set: exact even if a district's producer puts one region on two
+-- partitions). A refused batch writes nothing: all checks come before the first write.
+--
+-- ARGV layout (every value a string):
+--   1 offsets key     2 partition       3 expected start offset ("" = none stored)
+--   4 next offset     5 now ms          6 state key        7 quarters key
+--   8 quarter id      9 quarter score  10 regions key     11 goals key
+--  12 close marker ("" or requested ms)
+--  13 n = number of record-state keys, then n times:
+--       key, m, then m times: field (indicator), expected stored revision ("" = none), new state
+--   . s = number of scopes, then s times:
+--       key, counts key, kind (T|G|R|RG), region, goal, rank key, f, then f times: field, delta
+--     A field starting with '#' counts the records that carry the amount field named by
+--     the rest; it lives in the counts key and, when it drops to 0, the amount goes too.
+--   . r = number of regions, then r times: region, max submitted ms
+--
+-- Returns {"OK"}, {"FENCED", stored offset}, or {"CONFLICT", key, field}.
+
+local CHUNK = 1000 -- unpack() limit of Redis' Lua is ~8000 values
+
+local function chunked(cmd, key, list)
+  local n = #list
+  local i = 1
+  while i <= n do
+    local j = math.min(i + CHUNK - 1, n)
+    redis.call(cmd, key, unpack(list, i, j))
+    i = j + 1
+  end
+end
+
+local off_key, part, expect, next_off, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local state_key, quarters_key, quarter, quarter_score = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local regions_key, goals_key, close_ms = ARGV[10], ARGV[11], ARGV[12]
+
+local stored = redis.call('HGET', off_key, part)
+if not stored then stored = '' end
+if stored ~= expect then
+  return {'FENCED', stored}
+end
+
+-- Pass 1: compare-and-set check of every record state, before any write.
+local i = 13
+local nkeys = tonumber(ARGV[i]); i = i + 1
+local recs_at = i
+for _ = 1, nkeys do
+  local key, m = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  local base = 0
+  while base < m do
+    local cnt = math.min(CHUNK, m - base)
+    local fields = {}
+    for j = 1, cnt do fields[j] = ARGV[i + (base + j - 1) * 3] end
+    local cur = redis.call('HMGET', key, unpack(fields))
+    for j = 1, cnt do
+      local want = ARGV[i + (base + j - 1) * 3 + 1]
+      local have = cur[j] and string.match(cur[j], '^(%d+)|') or ''
+      if have ~= want then
+        return {'CONFLICT', key, fields[j]}
+      end
+    end
+    base = base + cnt
+  end
+  i = i + m * 3
+end
+local scopes_at = i
+
+-- Pass 2: record states.
+i = recs_at
+for _ = 1, nkeys do
+  local key, m = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  local pairs_ = {}
+  for j = 0, m - 1 do
+    pairs_[#pairs_ + 1] = ARGV[i + j * 3]
+    pairs_[#pairs_ + 1] = ARGV[i + j * 3 + 2]
+  end
+  chunked('HSET', key, pairs_)
+  i = i + m * 3
+end
+
+-- Pass 3: scope deltas, then the derived fields of each touched scope.
+i = scopes_at
+local nscopes = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nscopes do
+  local key, cnt_key, kind, region, goal, rank_key =
+    ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local nf = tonumber(ARGV[i + 6])
+  i = i + 7
+  for _ = 1, nf do
+    local field, delta = ARGV[i], ARGV[i + 1]
+    i = i + 2
+    if string.byte(field, 1) == 35 then -- '#'
+      if redis.call('HINCRBY', cnt_key, field, delta) == 0 then
+        redis.call('HDEL', cnt_key, field)
+        redis.call('HDEL', key, string.sub(field, 2))
+      end
+    else
+      redis.call('HINCRBY', key, field, delta)
+    end
+  end
+  local indicators = tonumber(redis.call('HGET', key, 'indicators') or '0')
+  if indicators <= 0 then
+    -- Every record of the scope moved away: a from-scratch computation has no such key.
+    redis.call('DEL', key, cnt_key)
+    if kind == 'RG' then redis.call('ZREM', rank_key, region) end
+    if kind == 'G' then redis.call('SREM', goals_key, goal) end
+  else
+    local assessed = tonumber(redis.call('HGET', key, 'assessed'))
+    if assessed > 0 then
+      local sum = tonumber(redis.call('HGET', key, 'completion_sum_x100'))
+      -- Half away from zero; sum >= 0 and both far below 2^53, so this is exact.
+      local avg = math.floor((2 * sum + assessed) / (2 * assessed))
+      redis.call('HSET', key, 'completion_avg',
+        string.format('%d.%02d', math.floor(avg / 100), avg % 100), 'updated_ms', now)
+      if kind == 'RG' then redis.call('ZADD', rank_key, avg, region) end
+    else
+      redis.call('HDEL', key, 'completion_avg')
+      redis.call('HSET', key, 'updated_ms', now)
+      if kind == 'RG' then redis.call('ZREM', rank_key, region) end
+    end
+    if kind == 'G' then redis.call('SADD', goals_key, goal) end
+  end
+end
+
+local nregions = tonumber(ARGV[i]); i = i + 1
+for _ = 1, nregions do
+  redis.call('ZADD', regions_key, 'GT', ARGV[i + 1], ARGV[i])
+  i = i + 2
+end
+
+redis.call('HSETNX', state_key, 'status', 'open')
+redis.call('ZADD', quarters_key, quarter_score, quarter)
+if close_ms ~= '' then
+  redis.call('HSET', state_key, 'partition:' .. part .. ':closed_ms', close_ms)
+end
+redis.call('HSET', off_key, part, next_off)
+return {'OK'}

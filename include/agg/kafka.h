@@ -1,0 +1,29 @@
+/* librdkafka plumbing shared by agg-produce and agg-worker. */
+#ifndef AGG_KAFKA_H
+#define AGG_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "agg/config.h"
+
+/* Builds a configuration: bootstrap servers, then the given defaults ("key", "value",
+ * ..., NULL), then the -F/-X properties (which win). Returns NULL with the reason in
+ * errstr ("-X foo=bar: No such configuration property"). The caller owns the result
+ * until it passes it to rd_kafka_new(). */
+rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *defaults,
+                                    const agg_kprops_t *props, char *errstr,
+                                    size_t errstr_size);
+
+/* Makes sure a topic exists: creates it with the Admin API when metadata does not list
+ * it (an "already exists" race counts as success), then waits until metadata shows it.
+ * replication_factor -1 = the broker's default. Returns its partition count, or -1 with
+ * the reason in errstr. */
+int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
+                           int replication_factor, int timeout_ms, char *errstr,
+                           size_t errstr_size);
+
+/* Partition count of an existing topic, 0 when it does not exist, -1 on error. */
+int agg_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                              char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,165 @@
+/* librdkafka plumbing shared by agg-produce and agg-worker: configuration with
+ * pass-through properties, and topic creation. */
+#include "agg/kafka.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg/log.h"
+
+rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *defaults,
+                                    const agg_kprops_t *props, char *errstr,
+                                    size_t errstr_size) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[512];
+
+    if (!conf) {
+        snprintf(errstr, errstr_size, "rd_kafka_conf_new failed");
+        return NULL;
+    }
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errstr_size, "bootstrap.servers=%s: %s", bootstrap, err);
+        goto fail;
+    }
+    for (const char *const *d = defaults; d && d[0]; d += 2) {
+        if (rd_kafka_conf_set(conf, d[0], d[1], err, sizeof err) != RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "%s=%s: %s", d[0], d[1], err);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; props && i < props->count; i++) {
+        if (rd_kafka_conf_set(conf, props->key[i], props->value[i], err, sizeof err) !=
+            RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "-X %s=%s: %s", props->key[i], props->value[i],
+                     err);
+            goto fail;
+        }
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int agg_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+                              char *errstr, size_t errstr_size) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_resp_err_t err;
+    int count = -1;
+
+    if (!rkt) {
+        snprintf(errstr, errstr_size, "topic %s: %s", topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return -1;
+    }
+    err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (err) {
+        snprintf(errstr, errstr_size, "metadata for %s: %s", topic, rd_kafka_err2str(err));
+        return -1;
+    }
+    if (md->topic_cnt == 1) {
+        const struct rd_kafka_metadata_topic *t = &md->topics[0];
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            count = 0;
+        else if (t->err)
+            snprintf(errstr, errstr_size, "metadata for %s: %s", topic,
+                     rd_kafka_err2str(t->err));
+        else
+            count = t->partition_cnt;
+    } else {
+        snprintf(errstr, errstr_size, "metadata for %s: %d topics returned", topic,
+                 md->topic_cnt);
+    }
+    rd_kafka_metadata_destroy(md);
+    return count;
+}
+
+static int create_topic(rd_kafka_t *rk, const char *topic, int partitions,
+                        int replication_factor, int timeout_ms, char *errstr,
+                        size_t errstr_size) {
+    char err[512];
+    rd_kafka_NewTopic_t *nt =
+        rd_kafka_NewTopic_new(topic, partitions, replication_factor, err, sizeof err);
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_AdminOptions_t *opts = NULL;
+    rd_kafka_event_t *ev = NULL;
+    int rc = -1;
+
+    if (!nt) {
+        snprintf(errstr, errstr_size, "create %s: %s", topic, err);
+        return -1;
+    }
+    q = rd_kafka_queue_new(rk);
+    opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    if (!q || !opts ||
+        rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, err, sizeof err)) {
+        snprintf(errstr, errstr_size, "create %s: admin setup failed", topic);
+        goto out;
+    }
+    rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
+    ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    if (!ev) {
+        snprintf(errstr, errstr_size, "create %s: no answer within %d ms", topic, timeout_ms);
+        goto out;
+    }
+    if (rd_kafka_event_error(ev)) {
+        snprintf(errstr, errstr_size, "create %s: %s", topic, rd_kafka_event_error_string(ev));
+        goto out;
+    }
+    {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t n = 0;
+        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &n) : NULL;
+        if (n != 1) {
+            snprintf(errstr, errstr_size, "create %s: unexpected result", topic);
+            goto out;
+        }
+        rd_kafka_resp_err_t terr = rd_kafka_topic_result_error(tr[0]);
+        if (terr && terr != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+            const char *msg = rd_kafka_topic_result_error_string(tr[0]);
+            snprintf(errstr, errstr_size, "create %s: %s", topic,
+                     msg ? msg : rd_kafka_err2str(terr));
+            goto out;
+        }
+        if (!terr)
+            agg_info("topic_created", "topic=%s partitions=%d", topic, partitions);
+    }
+    rc = 0;
+out:
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    if (opts)
+        rd_kafka_AdminOptions_destroy(opts);
+    if (q)
+        rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
+int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
+                           int replication_factor, int timeout_ms, char *errstr,
+                           size_t errstr_size) {
+    long long deadline = agg_mono_ms() + timeout_ms;
+    int n = agg_kafka_partition_count(rk, topic, timeout_ms, errstr, errstr_size);
+
+    if (n != 0)
+        return n;
+    if (create_topic(rk, topic, partitions, replication_factor, timeout_ms, errstr,
+                     errstr_size) != 0)
+        return -1;
+    /* Metadata lags creation by a moment; a producer that raced us is fine too. */
+    while (agg_mono_ms() < deadline) {
+        n = agg_kafka_partition_count(rk, topic, 2000, errstr, errstr_size);
+        if (n > 0)
+            return n;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    snprintf(errstr, errstr_size, "topic %s created but not visible within %d ms", topic,
+             timeout_ms);
+    return -1;
+}

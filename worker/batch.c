@@ -1,0 +1,771 @@
+/* batch.c: turns one partition's messages into exact aggregate deltas.
+ *
+ * Flow: batch_add() decodes and validates each message (rejects go to the DLQ with a
+ * reason); the winners -- the highest revision of each record identity in the batch,
+ * the first one on a tie -- are read back from Redis (their stored revision and
+ * contribution); batch_script_args() then subtracts each replaced contribution and adds
+ * the new one in int64, per scope, and lays out the arguments of apply.lua.
+ *
+ * The stored state of a record is "<revision>|<unit>|<completion>|<target>|<achieved>|<goal>"
+ * (empty = absent): exactly what is needed to take its contribution back out. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/log.h"
+#include "worker.h"
+
+/* Field layout of a scope's deltas. The six counts are always written so a new scope
+ * has them all (a "0" is a value, not an absence). */
+enum {
+    F_INDICATORS,
+    F_ASSESSED,
+    F_COMPLETION_SUM,
+    F_MET,
+    F_PARTIAL,
+    F_UNMET,
+    F_AMOUNT, /* 6 amounts: target count/person/mnt, achieved count/person/mnt */
+    F_AMOUNT_COUNT = F_AMOUNT + 6, /* records carrying each amount */
+    F__N = F_AMOUNT_COUNT + 6
+};
+#define N_SUMMED_UNITS 3 /* count, person, mnt: unit values 0..2 */
+
+static const char *const field_names[F__N] = {
+    "indicators",          "assessed",           "completion_sum_x100",
+    "met",                 "partial",            "unmet",
+    "target_x100:count",   "target_x100:person", "target_x100:mnt",
+    "achieved_x100:count", "achieved_x100:person", "achieved_x100:mnt",
+    "#target_x100:count",  "#target_x100:person", "#target_x100:mnt",
+    "#achieved_x100:count", "#achieved_x100:person", "#achieved_x100:mnt",
+};
+
+typedef struct {
+    bool used;
+    char region[AGG_REGION_MAX + 1]; /* "" = all regions */
+    char goal[AGG_GOAL_MAX + 1];     /* "" = all goals */
+    int64_t d[F__N];
+} scope_t;
+
+/* A record's contribution to the aggregates, parsed from a record or a stored state. */
+typedef struct {
+    int32_t revision;
+    agg_unit_t unit;
+    bool has_completion, has_target, has_achieved;
+    int32_t completion_x100;
+    int64_t target_x100, achieved_x100;
+    char goal[AGG_GOAL_MAX + 1];
+} contrib_t;
+
+typedef struct {
+    size_t rec;     /* index into recs */
+    bool has_old;
+    contrib_t old;
+    bool changed;   /* replaces what is stored */
+} winner_t;
+
+typedef struct {
+    size_t first, count; /* range in winners (sorted by region) */
+    char key[AGG_KEY_MAX];
+} region_group_t;
+
+/* Growable argument list: strings live in one buffer, addressed by offset until the
+ * list is final (the buffer may move while it grows). */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    size_t *off, *alen;
+    const char **argv;
+    size_t n, ncap;
+} args_t;
+
+struct batch {
+    const worker_conf_t *conf;
+    char topic[256];
+    int32_t partition;
+    int year, quarter;
+    char qid[AGG_QUARTER_ID_LEN + 1];
+    agg_arena_t arena;
+
+    agg_record_t *recs;
+    size_t nrecs, recs_cap;
+    batch_reject_t *rejects;
+    size_t nrejects, rejects_cap;
+    size_t nmsgs;
+    int64_t last_offset;
+    bool close;
+    int64_t close_ms;
+
+    size_t *order; /* sort buffer */
+    winner_t *winners;
+    size_t nwinners;
+    region_group_t *groups;
+    size_t ngroups, groups_cap;
+    bool winners_ready;
+
+    scope_t *scopes;
+    size_t scopes_cap, nscopes;
+
+    args_t read_args;
+    args_t script;
+    size_t applied, unchanged;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return p;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = realloc(p, ncap * elem);
+    if (!np) {
+        agg_error("out_of_memory", "bytes=%zu", ncap * elem);
+        abort(); /* a worker without memory cannot make progress; restart is the cure */
+    }
+    *cap = ncap;
+    return np;
+}
+
+static void args_clear(args_t *a) {
+    a->len = 0;
+    a->n = 0;
+}
+
+static void args_add(args_t *a, const char *s, size_t len) {
+    a->buf = grow(a->buf, &a->cap, a->len + len + 1, 1);
+    if (a->n + 1 > a->ncap) {
+        size_t ncap = a->ncap ? a->ncap * 2 : 256;
+        size_t *off = realloc(a->off, ncap * sizeof *off);
+        size_t *alen = off ? realloc(a->alen, ncap * sizeof *alen) : NULL;
+        const char **argv = alen ? realloc(a->argv, ncap * sizeof *argv) : NULL;
+        if (off)
+            a->off = off;
+        if (alen)
+            a->alen = alen;
+        if (!argv) {
+            agg_error("out_of_memory", "what=args");
+            abort();
+        }
+        a->argv = argv;
+        a->ncap = ncap;
+    }
+    memcpy(a->buf + a->len, s, len);
+    a->buf[a->len + len] = '\0';
+    a->off[a->n] = a->len;
+    a->alen[a->n] = len;
+    a->len += len + 1;
+    a->n++;
+}
+
+static void args_str(args_t *a, const char *s) { args_add(a, s, strlen(s)); }
+
+static void args_i64(args_t *a, int64_t v) {
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    args_add(a, tmp, (size_t)n);
+}
+
+/* Placeholder for a count known only later. */
+static size_t args_reserve(args_t *a) {
+    args_add(a, "0000000000", 10);
+    return a->n - 1;
+}
+
+static void args_patch(args_t *a, size_t idx, int64_t v) {
+    int n = snprintf(a->buf + a->off[idx], 11, "%" PRId64, v);
+    a->alen[idx] = (size_t)n;
+}
+
+static void args_finish(args_t *a, size_t from) {
+    for (size_t i = from; i < a->n; i++)
+        a->argv[i] = a->buf + a->off[i];
+}
+
+/* The record copies what the worker needs out of the decoded message, so the arena is
+ * reset per message: it only has to hold one decoded envelope (title <= 4 KiB). */
+#define DECODE_ARENA_SIZE (64 * 1024)
+
+/* ---------------------------------------------------------------- lifecycle */
+
+batch_t *batch_new(const worker_conf_t *conf) {
+    batch_t *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->conf = conf;
+    if (agg_arena_init(&b->arena, DECODE_ARENA_SIZE) != 0) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void args_free(args_t *a) {
+    free(a->buf);
+    free(a->off);
+    free(a->alen);
+    free(a->argv);
+}
+
+void batch_free(batch_t *b) {
+    if (!b)
+        return;
+    agg_arena_free(&b->arena);
+    free(b->recs);
+    free(b->rejects);
+    free(b->order);
+    free(b->winners);
+    free(b->groups);
+    free(b->scopes);
+    args_free(&b->read_args);
+    args_free(&b->script);
+    free(b);
+}
+
+int batch_reset(batch_t *b, const char *topic, int32_t partition) {
+    size_t tl = strlen(topic);
+    if (tl >= sizeof b->topic)
+        return -1;
+    if (agg_quarter_from_topic(topic, b->conf->topic_prefix, &b->year, &b->quarter) != 0)
+        return -1;
+    memcpy(b->topic, topic, tl + 1);
+    b->partition = partition;
+    if (agg_quarter_format(b->year, b->quarter, b->qid, sizeof b->qid) != 0)
+        return -1;
+    agg_arena_reset(&b->arena);
+    b->nrecs = b->nrejects = b->nmsgs = 0;
+    b->nwinners = b->ngroups = 0;
+    b->last_offset = -1;
+    b->close = false;
+    b->close_ms = 0;
+    b->winners_ready = false;
+    b->applied = b->unchanged = 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- adding messages */
+
+static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...) {
+    b->rejects = grow(b->rejects, &b->rejects_cap, b->nrejects + 1, sizeof *b->rejects);
+    batch_reject_t *r = &b->rejects[b->nrejects++];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+    r->msg = *m;
+}
+
+/* Printable, bounded copy of a message key for a DLQ reason. */
+static void quote_key(const void *key, size_t len, char *out, size_t outsz) {
+    size_t j = 0;
+    const unsigned char *k = key;
+    for (size_t i = 0; i < len && j + 5 < outsz; i++) {
+        if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '"' && k[i] != '\\')
+            out[j++] = (char)k[i];
+        else
+            j += (size_t)snprintf(out + j, outsz - j, "\\x%02x", k[i]);
+    }
+    out[j] = '\0';
+}
+
+int batch_add(batch_t *b, const batch_msg_t *m) {
+    char err[256];
+    agg_msg_t msg;
+
+    b->nmsgs++;
+    b->last_offset = m->offset;
+    agg_arena_reset(&b->arena);
+    if (agg_decode(m->value, m->value_len, &b->arena, &msg, err, sizeof err) != 0) {
+        reject(b, m, "%s", err);
+        return 0;
+    }
+    if (msg.kind == AGG_MSG_CLOSE) {
+        if (msg.close.year != b->year || msg.close.quarter != b->quarter) {
+            reject(b, m, "quarter mismatch: close marker for %d-Q%d on topic %s",
+                   msg.close.year, msg.close.quarter, b->topic);
+            return 0;
+        }
+        b->close = true;
+        b->close_ms = msg.close.requested_ms > 0 ? msg.close.requested_ms : agg_now_ms();
+        return 1;
+    }
+
+    const agg_record_t *r = &msg.record;
+    const char *field = NULL;
+    if (agg_record_validate(r, b->conf->no_region_check ? NULL : &b->conf->regions, &field,
+                            err, sizeof err) != 0) {
+        reject(b, m, "invalid field %s: %s", field ? field : "?", err);
+        return 0;
+    }
+    if (r->year != b->year || r->quarter != b->quarter) {
+        reject(b, m, "quarter mismatch: record is for %d-Q%d but topic is %s", r->year,
+               r->quarter, b->topic);
+        return 0;
+    }
+    size_t rl = strlen(r->region);
+    if (m->key_len != rl || memcmp(m->key, r->region, rl) != 0) {
+        char k[128];
+        quote_key(m->key, m->key_len, k, sizeof k);
+        reject(b, m, "key mismatch: message key \"%s\" is not the region \"%s\"", k,
+               r->region);
+        return 0;
+    }
+    b->recs = grow(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
+    agg_record_t *kept = &b->recs[b->nrecs++];
+    *kept = *r;
+    kept->title = kept->report_id = NULL; /* they point into the arena, reset next time */
+    kept->title_len = kept->report_id_len = 0;
+    return 0;
+}
+
+size_t batch_count(const batch_t *b) { return b->nmsgs; }
+int64_t batch_last_offset(const batch_t *b) { return b->last_offset; }
+const char *batch_topic(const batch_t *b) { return b->topic; }
+int32_t batch_partition(const batch_t *b) { return b->partition; }
+size_t batch_applied(const batch_t *b) { return b->applied; }
+size_t batch_unchanged(const batch_t *b) { return b->unchanged; }
+
+size_t batch_rejects(const batch_t *b, const batch_reject_t **out) {
+    *out = b->rejects;
+    return b->nrejects;
+}
+
+/* ---------------------------------------------------------------- winners */
+
+/* Sort by (region, indicator), then revision descending, then arrival: the first of each
+ * identity group is its winner; an equal revision never displaces the earlier one. */
+static int cmp_rec(const void *pa, const void *pb, void *ctx) {
+    const agg_record_t *recs = ctx;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(recs[a].region, recs[b].region);
+    if (c)
+        return c;
+    c = strcmp(recs[a].indicator, recs[b].indicator);
+    if (c)
+        return c;
+    if (recs[a].revision != recs[b].revision)
+        return recs[a].revision > recs[b].revision ? -1 : 1;
+    return a < b ? -1 : (a > b);
+}
+
+static void find_winners(batch_t *b) {
+    size_t n = b->nrecs ? b->nrecs : 1;
+    size_t *order = realloc(b->order, n * sizeof *order);
+    if (order)
+        b->order = order;
+    winner_t *winners = order ? realloc(b->winners, n * sizeof *winners) : NULL;
+    if (!winners) {
+        agg_error("out_of_memory", "what=winners");
+        abort();
+    }
+    b->winners = winners;
+    for (size_t i = 0; i < b->nrecs; i++)
+        b->order[i] = i;
+    qsort_r(b->order, b->nrecs, sizeof *b->order, cmp_rec, b->recs);
+
+    b->nwinners = b->ngroups = 0;
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const agg_record_t *r = &b->recs[b->order[i]];
+        if (i > 0) {
+            const agg_record_t *p = &b->recs[b->order[i - 1]];
+            if (strcmp(p->region, r->region) == 0 && strcmp(p->indicator, r->indicator) == 0)
+                continue;
+        }
+        if (b->ngroups == 0 || strcmp(b->recs[b->winners[b->groups[b->ngroups - 1].first].rec].region,
+                                      r->region) != 0) {
+            b->groups = grow(b->groups, &b->groups_cap, b->ngroups + 1, sizeof *b->groups);
+            region_group_t *g = &b->groups[b->ngroups++];
+            g->first = b->nwinners;
+            g->count = 0;
+            if (agg_key_records(g->key, sizeof g->key, b->conf->key_prefix, b->qid,
+                                r->region) < 0)
+                g->key[0] = '\0'; /* cannot happen: lengths are bounded by validation */
+        }
+        winner_t *w = &b->winners[b->nwinners++];
+        memset(w, 0, sizeof *w);
+        w->rec = b->order[i];
+        b->groups[b->ngroups - 1].count++;
+    }
+    b->winners_ready = true;
+}
+
+size_t batch_read_cmds(batch_t *b) {
+    if (!b->winners_ready)
+        find_winners(b);
+    return b->ngroups;
+}
+
+int batch_read_cmd(batch_t *b, size_t i, int *argc, const char ***argv,
+                   const size_t **argvlen) {
+    if (i >= b->ngroups)
+        return -1;
+    const region_group_t *g = &b->groups[i];
+    args_t *a = &b->read_args;
+    args_clear(a);
+    args_str(a, "HMGET");
+    args_str(a, g->key);
+    for (size_t k = 0; k < g->count; k++)
+        args_str(a, b->recs[b->winners[g->first + k].rec].indicator);
+    args_finish(a, 0);
+    *argc = (int)a->n;
+    *argv = a->argv;
+    *argvlen = a->alen;
+    return 0;
+}
+
+/* Parses "<rev>|<unit>|<c>|<t>|<a>|<goal>". Returns 0 or -1. */
+static int parse_i64(const char **p, const char *end, char stop, bool *has, int64_t *out) {
+    const char *s = *p;
+    bool neg = false;
+    uint64_t v = 0;
+    *has = false;
+    if (s < end && *s == '-') {
+        neg = true;
+        s++;
+    }
+    const char *digits = s;
+    while (s < end && *s >= '0' && *s <= '9') {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+    }
+    if (s == end || *s != stop)
+        return -1;
+    if (s > digits) {
+        if (v > (uint64_t)INT64_MAX)
+            return -1;
+        *has = true;
+        *out = neg ? -(int64_t)v : (int64_t)v;
+    } else if (neg) {
+        return -1;
+    }
+    *p = s + 1;
+    return 0;
+}
+
+static int parse_state(const char *s, size_t len, contrib_t *c) {
+    const char *p = s, *end = s + len;
+    bool has;
+    int64_t v;
+
+    memset(c, 0, sizeof *c);
+    if (parse_i64(&p, end, '|', &has, &v) || !has || v < 1 || v > AGG_REVISION_MAX)
+        return -1;
+    c->revision = (int32_t)v;
+    if (parse_i64(&p, end, '|', &has, &v) || !has || v < 0 || v >= AGG_UNIT__COUNT)
+        return -1;
+    c->unit = (agg_unit_t)v;
+    if (parse_i64(&p, end, '|', &c->has_completion, &v))
+        return -1;
+    c->completion_x100 = c->has_completion ? (int32_t)v : 0;
+    if (parse_i64(&p, end, '|', &c->has_target, &c->target_x100))
+        return -1;
+    if (parse_i64(&p, end, '|', &c->has_achieved, &c->achieved_x100))
+        return -1;
+    size_t gl = (size_t)(end - p);
+    if (gl == 0 || gl > AGG_GOAL_MAX)
+        return -1;
+    memcpy(c->goal, p, gl);
+    c->goal[gl] = '\0';
+    return 0;
+}
+
+int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr,
+                     size_t errstr_size) {
+    const region_group_t *g = &b->groups[i];
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != g->count) {
+        snprintf(errstr, errstr_size, "HMGET %s: unexpected reply", g->key);
+        return -1;
+    }
+    for (size_t k = 0; k < g->count; k++) {
+        winner_t *w = &b->winners[g->first + k];
+        const redisReply *e = reply->element[k];
+        w->has_old = false;
+        if (e->type == REDIS_REPLY_NIL)
+            continue;
+        if (e->type != REDIS_REPLY_STRING || parse_state(e->str, e->len, &w->old) != 0) {
+            snprintf(errstr, errstr_size, "corrupt record state %s field %s", g->key,
+                     b->recs[w->rec].indicator);
+            return -1;
+        }
+        w->has_old = true;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- deltas */
+
+static uint64_t hash_scope(const char *region, const char *goal) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *s = region; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *s = goal; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void scopes_rehash(batch_t *b, size_t ncap);
+
+static scope_t *scope_get(batch_t *b, const char *region, const char *goal) {
+    if ((b->nscopes + 1) * 2 > b->scopes_cap)
+        scopes_rehash(b, b->scopes_cap ? b->scopes_cap * 2 : 256);
+    size_t mask = b->scopes_cap - 1;
+    for (size_t i = hash_scope(region, goal) & mask;; i = (i + 1) & mask) {
+        scope_t *s = &b->scopes[i];
+        if (!s->used) {
+            memset(s, 0, sizeof *s);
+            s->used = true;
+            strcpy(s->region, region); /* lengths bounded by validation */
+            strcpy(s->goal, goal);
+            b->nscopes++;
+            return s;
+        }
+        if (strcmp(s->region, region) == 0 && strcmp(s->goal, goal) == 0)
+            return s;
+    }
+}
+
+static void scopes_rehash(batch_t *b, size_t ncap) {
+    scope_t *old = b->scopes;
+    size_t ocap = b->scopes_cap;
+    b->scopes = calloc(ncap, sizeof *b->scopes);
+    if (!b->scopes) {
+        agg_error("out_of_memory", "what=scopes");
+        abort();
+    }
+    b->scopes_cap = ncap;
+    b->nscopes = 0;
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i].used)
+            continue;
+        scope_t *s = scope_get(b, old[i].region, old[i].goal);
+        memcpy(s->d, old[i].d, sizeof s->d);
+    }
+    free(old);
+}
+
+static void contrib_add(batch_t *b, const char *region, const contrib_t *c, int sign) {
+    const char *regions[4] = {"", "", region, region};
+    const char *goals[4] = {"", c->goal, "", c->goal};
+    for (int k = 0; k < 4; k++) {
+        scope_t *s = scope_get(b, regions[k], goals[k]);
+        s->d[F_INDICATORS] += sign;
+        if (c->has_completion) {
+            int32_t cv = c->completion_x100;
+            s->d[F_ASSESSED] += sign;
+            s->d[F_COMPLETION_SUM] += sign * (int64_t)(cv < 10000 ? cv : 10000);
+            if (cv >= 10000)
+                s->d[F_MET] += sign;
+            else if (cv > 0)
+                s->d[F_PARTIAL] += sign;
+            else
+                s->d[F_UNMET] += sign;
+        }
+        if (agg_unit_is_summed(c->unit)) {
+            int u = (int)c->unit;
+            if (c->has_target) {
+                s->d[F_AMOUNT + u] += sign * c->target_x100;
+                s->d[F_AMOUNT_COUNT + u] += sign;
+            }
+            if (c->has_achieved) {
+                s->d[F_AMOUNT + N_SUMMED_UNITS + u] += sign * c->achieved_x100;
+                s->d[F_AMOUNT_COUNT + N_SUMMED_UNITS + u] += sign;
+            }
+        }
+    }
+}
+
+static void contrib_of(const agg_record_t *r, contrib_t *c) {
+    memset(c, 0, sizeof *c);
+    c->revision = r->revision;
+    c->unit = r->unit;
+    c->has_completion = r->has_completion;
+    c->completion_x100 = r->completion_x100;
+    c->has_target = r->has_target;
+    c->target_x100 = r->target_x100;
+    c->has_achieved = r->has_achieved;
+    c->achieved_x100 = r->achieved_x100;
+    memcpy(c->goal, r->goal, sizeof c->goal);
+}
+
+static size_t format_state(const contrib_t *c, char *buf, size_t bufsz) {
+    char cs[16] = "", ts[24] = "", as[24] = "";
+    if (c->has_completion)
+        snprintf(cs, sizeof cs, "%" PRId32, c->completion_x100);
+    if (c->has_target)
+        snprintf(ts, sizeof ts, "%" PRId64, c->target_x100);
+    if (c->has_achieved)
+        snprintf(as, sizeof as, "%" PRId64, c->achieved_x100);
+    int n = snprintf(buf, bufsz, "%" PRId32 "|%d|%s|%s|%s|%s", c->revision, (int)c->unit, cs,
+                     ts, as, c->goal);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static void emit_scope(batch_t *b, args_t *a, const scope_t *s, size_t *nemitted) {
+    char key[AGG_KEY_MAX], cnt_key[AGG_KEY_MAX], rank_key[AGG_KEY_MAX] = "";
+    const char *region = s->region[0] ? s->region : NULL;
+    const char *goal = s->goal[0] ? s->goal : NULL;
+    const char *kind = region ? (goal ? "RG" : "R") : (goal ? "G" : "T");
+
+    /* Lengths are bounded by validation; AGG_KEY_MAX leaves room for the longest. */
+    agg_key_scope(key, sizeof key, b->conf->key_prefix, b->qid, region, goal);
+    agg_key_scope_counts(cnt_key, sizeof cnt_key, b->conf->key_prefix, b->qid, region, goal);
+    if (region && goal)
+        agg_key_rank(rank_key, sizeof rank_key, b->conf->key_prefix, b->qid, goal);
+
+    args_str(a, key);
+    args_str(a, cnt_key);
+    args_str(a, kind);
+    args_str(a, s->region);
+    args_str(a, s->goal);
+    args_str(a, rank_key);
+    size_t nf_at = args_reserve(a);
+    int64_t nf = 0;
+    for (int f = F_INDICATORS; f < F_AMOUNT; f++) {
+        args_str(a, field_names[f]);
+        args_i64(a, s->d[f]);
+        nf++;
+    }
+    /* An amount goes before its record count: the script drops the amount when the
+     * count reaches 0, and must not recreate it afterwards. */
+    for (int f = F_AMOUNT; f < F_AMOUNT_COUNT; f++) {
+        int64_t cnt = s->d[f + 6];
+        if (s->d[f] != 0 || cnt != 0) {
+            args_str(a, field_names[f]);
+            args_i64(a, s->d[f]);
+            nf++;
+        }
+        if (cnt != 0) {
+            args_str(a, field_names[f + 6]);
+            args_i64(a, cnt);
+            nf++;
+        }
+    }
+    args_patch(a, nf_at, nf);
+    (*nemitted)++;
+}
+
+int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
+                      const char ***argv, const size_t **argvlen, char *errstr,
+                      size_t errstr_size) {
+    char key[AGG_KEY_MAX];
+    args_t *a = &b->script;
+
+    if (!b->winners_ready)
+        find_winners(b);
+    args_clear(a);
+
+    if (agg_key_offsets(key, sizeof key, b->conf->key_prefix, b->topic) < 0) {
+        snprintf(errstr, errstr_size, "offsets key too long for topic %s", b->topic);
+        return -1;
+    }
+    args_str(a, key);
+    args_i64(a, b->partition);
+    if (expected >= 0)
+        args_i64(a, expected);
+    else
+        args_str(a, "");
+    args_i64(a, b->last_offset + 1);
+    args_i64(a, now_ms);
+    agg_key_state(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    agg_key_quarters(key, sizeof key, b->conf->key_prefix);
+    args_str(a, key);
+    args_str(a, b->qid);
+    args_i64(a, (int64_t)b->year * 10 + b->quarter);
+    agg_key_regions(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    agg_key_goals(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    if (b->close)
+        args_i64(a, b->close_ms);
+    else
+        args_str(a, "");
+
+    /* Record states (compare-and-set) and deltas. */
+    for (size_t i = 0; i < b->scopes_cap; i++)
+        b->scopes[i].used = false;
+    b->nscopes = 0;
+    b->applied = b->unchanged = 0;
+
+    size_t ngroups_at = args_reserve(a);
+    int64_t ngroups = 0;
+    for (size_t gi = 0; gi < b->ngroups; gi++) {
+        const region_group_t *g = &b->groups[gi];
+        size_t key_at = a->n;
+        args_str(a, g->key);
+        size_t m_at = args_reserve(a);
+        int64_t m = 0;
+        for (size_t k = 0; k < g->count; k++) {
+            winner_t *w = &b->winners[g->first + k];
+            const agg_record_t *r = &b->recs[w->rec];
+            w->changed = !w->has_old || r->revision > w->old.revision;
+            if (!w->changed) {
+                b->unchanged++;
+                continue;
+            }
+            contrib_t nc;
+            contrib_of(r, &nc);
+            if (w->has_old)
+                contrib_add(b, r->region, &w->old, -1);
+            contrib_add(b, r->region, &nc, +1);
+            char state[160];
+            size_t sl = format_state(&nc, state, sizeof state);
+            args_str(a, r->indicator);
+            if (w->has_old)
+                args_i64(a, w->old.revision);
+            else
+                args_str(a, "");
+            args_add(a, state, sl);
+            m++;
+            b->applied++;
+        }
+        if (m == 0) {
+            a->n = key_at; /* drop the empty group; its strings are just dead bytes */
+            continue;
+        }
+        args_patch(a, m_at, m);
+        ngroups++;
+    }
+    args_patch(a, ngroups_at, ngroups);
+
+    size_t nscopes_at = args_reserve(a);
+    size_t nscopes = 0;
+    for (size_t i = 0; i < b->scopes_cap; i++)
+        if (b->scopes[i].used)
+            emit_scope(b, a, &b->scopes[i], &nscopes);
+    args_patch(a, nscopes_at, (int64_t)nscopes);
+
+    /* Latest submission per region among the applied records. */
+    size_t nreg_at = args_reserve(a);
+    int64_t nreg = 0;
+    for (size_t gi = 0; gi < b->ngroups; gi++) {
+        const region_group_t *g = &b->groups[gi];
+        int64_t max_ms = -1;
+        for (size_t k = 0; k < g->count; k++) {
+            const winner_t *w = &b->winners[g->first + k];
+            if (w->changed && b->recs[w->rec].submitted_ms > max_ms)
+                max_ms = b->recs[w->rec].submitted_ms;
+        }
+        if (max_ms < 0)
+            continue;
+        args_str(a, b->recs[b->winners[g->first].rec].region);
+        args_i64(a, max_ms);
+        nreg++;
+    }
+    args_patch(a, nreg_at, nreg);
+
+    args_finish(a, 0);
+    *argc = (int)a->n;
+    *argv = a->argv;
+    *argvlen = a->alen;
+    return 0;
+}

@@ -1,0 +1,120 @@
+/* dlq.c: dead-letter producer.
+ *
+ * A rejected message must be on the DLQ before the partition's offset moves past it,
+ * or a crash in between would lose it. So the worker queues the batch's rejects, waits
+ * here until the broker acknowledged all of them, and only then applies the batch. The
+ * producer never times a message out (message.timeout.ms=0): a broker outage stalls the
+ * worker instead of dropping a rejected message. A crash after the acknowledgement and
+ * before the apply re-sends it: the DLQ is at-least-once, and each entry names its
+ * source topic/partition/offset so duplicates are recognisable. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/kafka.h"
+#include "agg/log.h"
+#include "worker.h"
+
+struct dlq {
+    rd_kafka_t *rk;
+    const char *topic;
+    unsigned long long sent, failed_reports;
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    struct dlq *d = opaque;
+    if (m->err) {
+        /* With message.timeout.ms=0 only a permanent error lands here. */
+        d->failed_reports++;
+        agg_error("dlq_delivery_failed", "topic=%s error=\"%s\"", d->topic,
+                  rd_kafka_err2str(m->err));
+    }
+}
+
+dlq_t *dlq_new(const worker_conf_t *conf, char *errstr, size_t errstr_size) {
+    static const char *const defaults[] = {
+        "enable.idempotence", "true",
+        "message.timeout.ms", "0",
+        "linger.ms", "5",
+        NULL,
+    };
+    dlq_t *d = calloc(1, sizeof *d);
+    char err[512];
+    if (!d) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    d->topic = conf->dlq_topic;
+    rd_kafka_conf_t *kc = agg_kafka_conf_new(conf->bootstrap, defaults, &conf->kprops, errstr,
+                                             errstr_size);
+    if (!kc) {
+        free(d);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(kc, d);
+    rd_kafka_conf_set_dr_msg_cb(kc, dr_cb);
+    d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof err);
+    if (!d->rk) {
+        rd_kafka_conf_destroy(kc);
+        snprintf(errstr, errstr_size, "DLQ producer: %s", err);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void dlq_free(dlq_t *d) {
+    if (!d)
+        return;
+    if (rd_kafka_flush(d->rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        agg_warn("dlq_flush_incomplete", "queued=%d", rd_kafka_outq_len(d->rk));
+    rd_kafka_destroy(d->rk);
+    free(d);
+}
+
+unsigned long long dlq_count(const dlq_t *d) { return d->sent; }
+
+int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *errstr,
+             size_t errstr_size) {
+    char part[16], off[32];
+    const char *src_topic = rd_kafka_topic_name(m->rkt);
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            d->rk, RD_KAFKA_V_TOPIC(d->topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+            RD_KAFKA_V_HEADER("source_topic", src_topic, -1),
+            RD_KAFKA_V_HEADER("source_partition", part, -1),
+            RD_KAFKA_V_HEADER("source_offset", off, -1),
+            RD_KAFKA_V_HEADER("reason", reason, -1), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            break;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            snprintf(errstr, errstr_size, "DLQ produce: %s", rd_kafka_err2str(err));
+            return -1;
+        }
+        rd_kafka_poll(d->rk, 100);
+    }
+    d->sent++;
+    agg_warn("dlq", "topic=%s partition=%s offset=%s reason=\"%s\"", src_topic, part, off,
+             reason);
+    return 0;
+}
+
+int dlq_wait(dlq_t *d) {
+    long long last_log = agg_mono_ms();
+    unsigned long long failed_before = d->failed_reports;
+    while (rd_kafka_outq_len(d->rk) > 0) {
+        if (worker_stop)
+            return -1;
+        rd_kafka_poll(d->rk, 100);
+        if (agg_mono_ms() - last_log > 10000) {
+            agg_warn("dlq_stalled", "queued=%d topic=%s", rd_kafka_outq_len(d->rk), d->topic);
+            last_log = agg_mono_ms();
+        }
+    }
+    return d->failed_reports == failed_before ? 0 : -1;
+}

@@ -1,0 +1,127 @@
+/* agg-worker: consumer-group member that keeps the quarterly aggregates in Redis.
+ *
+ *   agg-worker [options]            run a worker (until SIGTERM/SIGINT)
+ *
+ * Exit codes: 0 graceful stop, 1 fatal error, 2 usage/configuration. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/log.h"
+#include "worker.h"
+#include "worker_run.h"
+
+volatile sig_atomic_t worker_stop;
+
+static void on_signal(int sig) {
+    (void)sig;
+    worker_stop = 1;
+}
+
+static worker_conf_t conf;
+
+/* The one table of options: parsing, --help and the README's list come from it. */
+static const agg_opt_t options[] = {
+    {"bootstrap", 'b', "AGG_KAFKA_BOOTSTRAP", AGG_OPT_STRING, "127.0.0.1:9092", 0, 0,
+     "Kafka bootstrap servers", &conf.bootstrap},
+    {"redis-url", 'r', "AGG_REDIS_URL", AGG_OPT_STRING, "redis://127.0.0.1:6379/0", 0, 0,
+     "Redis: redis://[user:pass@]host:port[/db]", &conf.redis_url},
+    {"group", 'g', "AGG_GROUP", AGG_OPT_STRING, "agg-worker", 0, 0,
+     "consumer group (workers of one deployment share it)", &conf.group},
+    {"topic-prefix", 0, "AGG_TOPIC_PREFIX", AGG_OPT_STRING, "reports.", 0, 0,
+     "quarter topics are <prefix>YYYY-Qn", &conf.topic_prefix},
+    {"key-prefix", 0, "AGG_KEY_PREFIX", AGG_OPT_STRING, "agg", 0, 0,
+     "prefix of every Redis key", &conf.key_prefix},
+    {"dlq-topic", 0, "AGG_DLQ_TOPIC", AGG_OPT_STRING, NULL, 0, 0,
+     "dead-letter topic (default <topic-prefix>dlq)", &conf.dlq_topic},
+    {"summary-topic", 0, "AGG_SUMMARY_TOPIC", AGG_OPT_STRING, NULL, 0, 0,
+     "summary topic (default <topic-prefix>summaries)", &conf.summary_topic},
+    {"dlq-partitions", 0, "AGG_DLQ_PARTITIONS", AGG_OPT_INT, "1", 1, 1000,
+     "partitions of the DLQ topic when the worker creates it", &conf.dlq_partitions},
+    {"batch-size", 0, "AGG_BATCH_SIZE", AGG_OPT_INT, "5000", 1, 100000,
+     "max messages held before they are applied", &conf.batch_size},
+    {"batch-ms", 0, "AGG_BATCH_MS", AGG_OPT_INT, "100", 1, 60000,
+     "max time a message is held before it is applied", &conf.batch_ms},
+    {"regions", 0, "AGG_REGIONS", AGG_OPT_STRING, NULL, 0, 0,
+     "reference list of regions, CSV with a code column (default: built in)",
+     &conf.regions_file},
+    {"no-region-check", 0, "AGG_NO_REGION_CHECK", AGG_OPT_FLAG, NULL, 0, 0,
+     "accept any well-formed region code", &conf.no_region_check},
+    {"metrics-interval-ms", 0, "AGG_METRICS_INTERVAL_MS", AGG_OPT_INT, "10000", 100,
+     3600000, "how often metrics are logged (and stored in Redis)",
+     &conf.metrics_interval_ms},
+    {"metrics-json", 0, "AGG_METRICS_JSON", AGG_OPT_FLAG, NULL, 0, 0,
+     "also print metrics as JSON lines on stdout", &conf.metrics_json},
+    {"exit-idle-ms", 0, "AGG_EXIT_IDLE_MS", AGG_OPT_INT, "0", 0, 86400000,
+     "stop after this long without messages (0 = never; for batch jobs and tests)",
+     &conf.exit_idle_ms},
+    {"quiet", 'q', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log warnings and errors only",
+     &conf.quiet},
+    {"verbose", 'v', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log every batch", &conf.verbose},
+    {0},
+};
+
+static const char description[] =
+    "\n"
+    "Consumes every quarter topic (<topic-prefix>YYYY-Qn) in a consumer group and keeps\n"
+    "the aggregates of SPEC section 5 in Redis, effectively once. Invalid messages go to\n"
+    "the DLQ topic. librdkafka properties: -X key=value, -F file.properties.\n"
+    "Exit codes: 0 stopped gracefully, 1 fatal error, 2 usage.\n";
+
+int main(int argc, char **argv) {
+    char err[512];
+    int first_arg = 0;
+
+    int rc = agg_opts_parse(options, argc, argv, &first_arg, &conf.kprops, err, sizeof err);
+    if (rc == 1) {
+        fputs(description, stdout);
+        return 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "agg-worker: %s\n(try --help)\n", err);
+        return 2;
+    }
+    if (first_arg < argc) {
+        fprintf(stderr, "agg-worker: unexpected argument '%s'\n(try --help)\n",
+                argv[first_arg]);
+        return 2;
+    }
+    if (conf.quiet)
+        agg_log_level = AGG_LOG_WARN;
+    if (conf.verbose)
+        agg_log_level = AGG_LOG_DEBUG;
+    if (agg_redis_url_parse(conf.redis_url, &conf.redis, err, sizeof err) != 0) {
+        fprintf(stderr, "agg-worker: --redis-url: %s\n", err);
+        return 2;
+    }
+    if (!conf.dlq_topic) {
+        snprintf(conf.dlq_topic_buf, sizeof conf.dlq_topic_buf, "%sdlq", conf.topic_prefix);
+        conf.dlq_topic = conf.dlq_topic_buf;
+    }
+    if (!conf.summary_topic) {
+        snprintf(conf.summary_topic_buf, sizeof conf.summary_topic_buf, "%ssummaries",
+                 conf.topic_prefix);
+        conf.summary_topic = conf.summary_topic_buf;
+    }
+    if (!conf.no_region_check) {
+        int lrc = conf.regions_file
+                      ? agg_regions_load(&conf.regions, conf.regions_file, err, sizeof err)
+                      : agg_regions_load_default(&conf.regions, err, sizeof err);
+        if (lrc != 0) {
+            fprintf(stderr, "agg-worker: regions: %s\n", err);
+            return 2;
+        }
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0) {
+        perror("agg-worker: sigaction");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return worker_run(&conf);
+}

@@ -1,0 +1,239 @@
+/* store.c: the worker's Redis connection.
+ *
+ * Errors are classified once, here: a lost connection, LOADING, BUSY, OOM and the like
+ * are transient (the caller stalls and retries the same batch: its offsets have not
+ * moved, so nothing is lost or applied twice); anything else -- bad credentials, a key
+ * of the wrong type, a script runtime error -- is fatal, because retrying could not
+ * succeed or, for a script that failed half way, could apply a batch twice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/log.h"
+#include "worker.h"
+
+extern const char agg_apply_lua[];
+
+struct store {
+    agg_redis_url_t url;
+    redisContext *c;
+    redisReply *last; /* reply handed out by store_reply(), freed on the next call */
+    char sha[41];
+    unsigned long long roundtrips;
+};
+
+store_t *store_new(const agg_redis_url_t *url) {
+    store_t *s = calloc(1, sizeof *s);
+    if (s)
+        s->url = *url;
+    return s;
+}
+
+static void drop_last(store_t *s) {
+    if (s->last) {
+        freeReplyObject(s->last);
+        s->last = NULL;
+    }
+}
+
+static void disconnect(store_t *s) {
+    drop_last(s);
+    if (s->c) {
+        redisFree(s->c);
+        s->c = NULL;
+    }
+}
+
+void store_free(store_t *s) {
+    if (!s)
+        return;
+    disconnect(s);
+    free(s);
+}
+
+bool store_connected(const store_t *s) { return s->c != NULL; }
+unsigned long long store_roundtrips(const store_t *s) { return s->roundtrips; }
+
+static store_rc_t io_error(store_t *s, const char *what, char *errstr, size_t errstr_size) {
+    snprintf(errstr, errstr_size, "redis %s:%d %s: %s", s->url.host, s->url.port, what,
+             s->c && s->c->errstr[0] ? s->c->errstr : "connection lost");
+    disconnect(s);
+    return STORE_TRANSIENT;
+}
+
+store_rc_t store_classify_error(store_t *s, const redisReply *reply, char *errstr,
+                                size_t errstr_size) {
+    static const char *const transient[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN",
+                                            "READONLY", "OOM", "CLUSTERDOWN", NULL};
+    const char *msg = reply && reply->str ? reply->str : "unexpected reply";
+    snprintf(errstr, errstr_size, "redis: %s", msg);
+    if (strncmp(msg, "NOSCRIPT", 8) == 0) {
+        /* Redis restarted or SCRIPT FLUSH: reload and let the caller retry. */
+        s->sha[0] = '\0';
+        return STORE_TRANSIENT;
+    }
+    for (const char *const *t = transient; *t; t++)
+        if (strncmp(msg, *t, strlen(*t)) == 0)
+            return STORE_TRANSIENT;
+    (void)s;
+    return STORE_FATAL;
+}
+
+/* One command, one reply; used for the connection handshake only. */
+static store_rc_t command(store_t *s, redisReply **out, char *errstr, size_t errstr_size,
+                          int argc, const char **argv) {
+    redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+    s->roundtrips++;
+    if (!r)
+        return io_error(s, argv[0], errstr, errstr_size);
+    if (r->type == REDIS_REPLY_ERROR) {
+        store_rc_t rc = store_classify_error(s, r, errstr, errstr_size);
+        freeReplyObject(r);
+        return rc;
+    }
+    *out = r;
+    return STORE_OK;
+}
+
+store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
+    redisReply *r = NULL;
+    store_rc_t rc;
+
+    drop_last(s);
+    if (s->c && s->sha[0])
+        return STORE_OK;
+    if (!s->c) {
+        struct timeval tv = {2, 0};
+        s->c = redisConnectWithTimeout(s->url.host, s->url.port, tv);
+        if (!s->c)
+            return io_error(s, "connect", errstr, errstr_size);
+        if (s->c->err)
+            return io_error(s, "connect", errstr, errstr_size);
+        /* Bound every command so a hung server becomes a retry, not a hung worker. */
+        struct timeval cmd_tv = {30, 0};
+        if (redisSetTimeout(s->c, cmd_tv) != REDIS_OK)
+            return io_error(s, "set timeout", errstr, errstr_size);
+        if (s->url.password[0]) {
+            const char *auth_user[] = {"AUTH", s->url.user, s->url.password};
+            const char *auth_pass[] = {"AUTH", s->url.password};
+            rc = s->url.user[0] ? command(s, &r, errstr, errstr_size, 3, auth_user)
+                                : command(s, &r, errstr, errstr_size, 2, auth_pass);
+            if (rc != STORE_OK) {
+                disconnect(s);
+                return rc;
+            }
+            freeReplyObject(r);
+        }
+        if (s->url.db != 0) {
+            char db[16];
+            snprintf(db, sizeof db, "%d", s->url.db);
+            const char *sel[] = {"SELECT", db};
+            if ((rc = command(s, &r, errstr, errstr_size, 2, sel)) != STORE_OK) {
+                disconnect(s);
+                return rc;
+            }
+            freeReplyObject(r);
+        }
+    }
+    const char *load[] = {"SCRIPT", "LOAD", agg_apply_lua};
+    if ((rc = command(s, &r, errstr, errstr_size, 3, load)) != STORE_OK) {
+        disconnect(s);
+        return rc;
+    }
+    if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+        snprintf(errstr, errstr_size, "redis: SCRIPT LOAD returned no sha");
+        freeReplyObject(r);
+        disconnect(s);
+        return STORE_FATAL;
+    }
+    memcpy(s->sha, r->str, 40);
+    s->sha[40] = '\0';
+    freeReplyObject(r);
+    agg_info("redis_connected", "host=%s port=%d db=%d", s->url.host, s->url.port, s->url.db);
+    return STORE_OK;
+}
+
+store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *argvlen,
+                        char *errstr, size_t errstr_size) {
+    drop_last(s);
+    if (!s->c)
+        return io_error(s, "append", errstr, errstr_size);
+    if (redisAppendCommandArgv(s->c, argc, argv, argvlen) != REDIS_OK)
+        return io_error(s, argv[0], errstr, errstr_size);
+    return STORE_OK;
+}
+
+store_rc_t store_append_apply(store_t *s, int argc, const char **argv,
+                              const size_t *argvlen, char *errstr, size_t errstr_size) {
+    drop_last(s);
+    if (!s->c || !s->sha[0])
+        return io_error(s, "evalsha", errstr, errstr_size);
+    /* EVALSHA sha numkeys=0 args...: hiredis copies the arguments while appending, so a
+     * temporary vector is enough. */
+    size_t n = (size_t)argc + 3;
+    const char **v = malloc(n * sizeof *v);
+    size_t *l = malloc(n * sizeof *l);
+    store_rc_t rc = STORE_OK;
+    if (!v || !l) {
+        free(v);
+        free(l);
+        snprintf(errstr, errstr_size, "out of memory building EVALSHA");
+        return STORE_FATAL;
+    }
+    v[0] = "EVALSHA";
+    l[0] = 7;
+    v[1] = s->sha;
+    l[1] = 40;
+    v[2] = "0";
+    l[2] = 1;
+    memcpy(v + 3, argv, (size_t)argc * sizeof *v);
+    memcpy(l + 3, argvlen, (size_t)argc * sizeof *l);
+    if (redisAppendCommandArgv(s->c, (int)n, v, l) != REDIS_OK)
+        rc = io_error(s, "EVALSHA", errstr, errstr_size);
+    free(v);
+    free(l);
+    return rc;
+}
+
+store_rc_t store_reply(store_t *s, redisReply **reply, char *errstr, size_t errstr_size) {
+    void *r = NULL;
+    drop_last(s);
+    if (!s->c)
+        return io_error(s, "reply", errstr, errstr_size);
+    if (redisGetReply(s->c, &r) != REDIS_OK || !r)
+        return io_error(s, "reply", errstr, errstr_size);
+    s->roundtrips++;
+    s->last = r;
+    *reply = r;
+    return STORE_OK;
+}
+
+store_rc_t store_read_offset(store_t *s, const char *offsets_key, int32_t partition,
+                             int64_t *out, char *errstr, size_t errstr_size) {
+    char part[16];
+    redisReply *r = NULL;
+    snprintf(part, sizeof part, "%d", (int)partition);
+    const char *argv[] = {"HGET", offsets_key, part};
+    store_rc_t rc = command(s, &r, errstr, errstr_size, 3, argv);
+    if (rc != STORE_OK)
+        return rc;
+    if (r->type == REDIS_REPLY_NIL) {
+        *out = -1;
+    } else if (r->type == REDIS_REPLY_STRING) {
+        char *end = NULL;
+        long long v = strtoll(r->str, &end, 10);
+        if (end == r->str || *end != '\0' || v < 0) {
+            snprintf(errstr, errstr_size, "corrupt stored offset %s[%s]: %s", offsets_key,
+                     part, r->str);
+            freeReplyObject(r);
+            return STORE_FATAL;
+        }
+        *out = v;
+    } else {
+        snprintf(errstr, errstr_size, "unexpected reply to HGET %s", offsets_key);
+        freeReplyObject(r);
+        return STORE_FATAL;
+    }
+    freeReplyObject(r);
+    return STORE_OK;
+}

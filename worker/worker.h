@@ -1,0 +1,148 @@
+/* agg-worker internals: configuration, the batch builder, the Redis store, the DLQ. */
+#ifndef AGG_WORKER_H
+#define AGG_WORKER_H
+
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agg/codec.h"
+#include "agg/config.h"
+#include "agg/keys.h"
+#include "agg/period.h"
+#include "agg/record.h"
+#include "agg/regions.h"
+
+typedef struct {
+    const char *bootstrap;
+    const char *redis_url;
+    const char *group;
+    const char *topic_prefix;
+    const char *key_prefix;
+    const char *dlq_topic; /* NULL until defaulted from topic_prefix */
+    const char *summary_topic;
+    const char *regions_file;
+    bool no_region_check;
+    long batch_size;
+    long batch_ms;
+    long metrics_interval_ms;
+    bool metrics_json;
+    long exit_idle_ms;
+    long dlq_partitions;
+    bool quiet, verbose;
+    agg_kprops_t kprops;
+    agg_redis_url_t redis;
+    agg_regions_t regions;
+    char dlq_topic_buf[256];
+    char summary_topic_buf[256];
+} worker_conf_t;
+
+extern volatile sig_atomic_t worker_stop; /* set by SIGTERM/SIGINT */
+
+/* ---- batch.c: one partition's messages -> exact deltas -> apply.lua arguments ---- */
+
+/* A consumed message, as the batch sees it (borrowed; must outlive the batch). */
+typedef struct {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    int64_t offset;
+    const void *opaque; /* the rd_kafka_message_t, for the DLQ */
+} batch_msg_t;
+
+typedef struct {
+    batch_msg_t msg; /* a copy: the caller's array may move */
+    char reason[384];
+} batch_reject_t;
+
+typedef struct batch batch_t;
+
+/* The batch owns all its memory; batch_free() releases it. */
+batch_t *batch_new(const worker_conf_t *conf);
+void batch_free(batch_t *b);
+
+/* Starts a batch for one partition of a quarter topic. Returns -1 when the topic is not
+ * a quarter topic of our prefix. */
+int batch_reset(batch_t *b, const char *topic, int32_t partition);
+
+/* Adds one message: decoded and validated, or recorded as rejected (DLQ) with a reason.
+ * Returns 1 when the message was a quarter-close marker, which ends the batch (records
+ * after a close are applied after it), else 0. */
+int batch_add(batch_t *b, const batch_msg_t *m);
+
+size_t batch_count(const batch_t *b);   /* messages added */
+size_t batch_rejects(const batch_t *b, const batch_reject_t **out);
+int64_t batch_last_offset(const batch_t *b);
+const char *batch_topic(const batch_t *b);
+int32_t batch_partition(const batch_t *b);
+
+/* Stored-state reads: after batch_add()s, the winning records (highest revision per
+ * identity) grouped by record-state key. batch_read_cmds() returns how many HMGET
+ * commands are needed; batch_read_cmd(i) gives argv for command i. */
+size_t batch_read_cmds(batch_t *b);
+int batch_read_cmd(batch_t *b, size_t i, int *argc, const char ***argv, const size_t **argvlen);
+/* Hands the reply of read command i to the batch (the batch copies what it keeps).
+ * Returns -1 with errstr when a stored state is corrupt. */
+int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr,
+                     size_t errstr_size);
+
+/* Computes the deltas and the EVALSHA arguments (after the script sha, which the caller
+ * prepends). expected < 0 means no stored offset. Valid until the next reset. */
+int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
+                      const char ***argv, const size_t **argvlen, char *errstr,
+                      size_t errstr_size);
+/* After batch_script_args: records that changed the aggregates / were no-ops. */
+size_t batch_applied(const batch_t *b);
+size_t batch_unchanged(const batch_t *b);
+
+/* ---- store.c: the Redis connection, with reconnect and the apply script ---- */
+
+typedef struct store store_t;
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_TRANSIENT = -1, /* connection lost, LOADING, BUSY, OOM...: retry later */
+    STORE_FATAL = -2,     /* auth, wrong type, script runtime error: stop */
+} store_rc_t;
+
+store_t *store_new(const agg_redis_url_t *url);
+void store_free(store_t *s);
+/* Connects (if not connected), authenticates, selects the db, loads apply.lua. */
+store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size);
+bool store_connected(const store_t *s);
+/* Pipelining: append commands, then read their replies in order. A reply is owned by
+ * the store until the next store_ call. */
+store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *argvlen,
+                        char *errstr, size_t errstr_size);
+store_rc_t store_reply(store_t *s, redisReply **reply, char *errstr, size_t errstr_size);
+/* Appends EVALSHA of apply.lua with args (the sha is prepended here). */
+store_rc_t store_append_apply(store_t *s, int argc, const char **argv,
+                              const size_t *argvlen, char *errstr, size_t errstr_size);
+/* Classifies an error reply; NOSCRIPT is TRANSIENT after the script was reloaded. */
+store_rc_t store_classify_error(store_t *s, const redisReply *reply, char *errstr,
+                                size_t errstr_size);
+/* HGET of the stored next offset of a partition: 0 and *out (-1 = none), or an error. */
+store_rc_t store_read_offset(store_t *s, const char *offsets_key, int32_t partition,
+                             int64_t *out, char *errstr, size_t errstr_size);
+unsigned long long store_roundtrips(const store_t *s);
+
+/* ---- dlq.c: dead-letter producer ---- */
+
+typedef struct dlq dlq_t;
+
+dlq_t *dlq_new(const worker_conf_t *conf, char *errstr, size_t errstr_size);
+void dlq_free(dlq_t *d);
+/* Queues the original message with headers source_topic, source_partition,
+ * source_offset, reason. */
+int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *errstr,
+             size_t errstr_size);
+/* Waits until every queued message is acknowledged; stalls while the broker is down.
+ * Returns 0, or -1 when asked to stop first or when a delivery failed for good (the
+ * caller re-sends the batch's rejects later: its offsets did not move). */
+int dlq_wait(dlq_t *d);
+unsigned long long dlq_count(const dlq_t *d);
+
+#endif
