@@ -68,6 +68,11 @@ $(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The batch builder's arithmetic is tested without Kafka or Redis.
+$(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/libagg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -8,6 +8,15 @@
 
 #include "agg/log.h"
 
+/* librdkafka's own log lines, in our one-line format (its levels are syslog levels). */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    agg_log_level_t l = level <= 3 ? AGG_LOG_ERROR
+                      : level <= 5 ? AGG_LOG_WARN
+                      : level == 6 ? AGG_LOG_INFO
+                                   : AGG_LOG_DEBUG;
+    agg_log(l, "rdkafka", "client=%s facility=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
+}
+
 rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *defaults,
                                     const agg_kprops_t *props, char *errstr,
                                     size_t errstr_size) {
@@ -18,6 +27,7 @@ rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *de
         snprintf(errstr, errstr_size, "rd_kafka_conf_new failed");
         return NULL;
     }
+    rd_kafka_conf_set_log_cb(conf, log_cb);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof err) !=
         RD_KAFKA_CONF_OK) {
         snprintf(errstr, errstr_size, "bootstrap.servers=%s: %s", bootstrap, err);
