@@ -16,7 +16,12 @@ int agg_quarter_parse(const char *s, size_t len, int *year, int *quarter);
 int agg_quarter_from_topic(const char *topic, const char *prefix, int *year, int *quarter);
 /* Default close deadline: 00:00 of day (deadline_day + 1) of the month after the
  * quarter ends, Asia/Ulaanbaatar (UTC+8), i.e. the end of the deadline day. ms since
- * epoch. */
+ * epoch, or -1 when year, quarter or deadline_day (1..31) is out of range. A day past
+ * the end of the month (31 in April) means its last day. */
 int64_t agg_quarter_deadline_ms(int year, int quarter, int deadline_day);
+
+/* Days from 1970-01-01 to the given proleptic Gregorian date. day may run past the end
+ * of the month (day 32 of January is February 1st); month must be 1..12. */
+int64_t agg_days_from_civil(int64_t year, int month, int day);
 
 #endif
