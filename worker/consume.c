@@ -584,6 +584,9 @@ int worker_run(const worker_conf_t *conf) {
         /* A new quarter's topic must be picked up within 30 s (pattern subscription). */
         "topic.metadata.refresh.interval.ms", "10000",
         "enable.partition.eof", "false",
+        /* A killed worker's partitions move after this long (librdkafka's 45 s default
+         * stalls them for too long); -X group.instance.id=... avoids even that. */
+        "session.timeout.ms", "10000",
         NULL,
     };
     char host[64] = "worker";
