@@ -11,9 +11,9 @@ BUILD   ?= build
 BIN     ?= bin
 SAN     ?=
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -Iinclude -I$(BUILD)/gen -MMD -MP $(SAN)
-LDFLAGS += $(SAN)
+override LDFLAGS += $(SAN)
 LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -lm
 
 LIB_SRC    := $(wildcard lib/*.c)
