@@ -78,8 +78,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagg.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 $(BIN)/%: tests/tools/%.c $(BUILD)/libagg.a
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+	@mkdir -p $(BIN) $(BUILD)/deps
+	$(CC) $(CFLAGS) -MF $(BUILD)/deps/$(@F).d $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 check-deps:
 	@scripts/deps.sh
