@@ -744,22 +744,22 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
             emit_scope(b, a, &b->scopes[i], &nscopes);
     args_patch(a, nscopes_at, (int64_t)nscopes);
 
-    /* Latest submission per region among the applied records. */
+    /* Latest submission per region over every valid record received, duplicates and
+     * stale revisions included: a maximum over all of them does not depend on the order
+     * they arrive in, so a replay or an independent computation gets the same score. */
     size_t nreg_at = args_reserve(a);
     int64_t nreg = 0;
-    for (size_t gi = 0; gi < b->ngroups; gi++) {
-        const region_group_t *g = &b->groups[gi];
-        int64_t max_ms = -1;
-        for (size_t k = 0; k < g->count; k++) {
-            const winner_t *w = &b->winners[g->first + k];
-            if (w->changed && b->recs[w->rec].submitted_ms > max_ms)
-                max_ms = b->recs[w->rec].submitted_ms;
-        }
-        if (max_ms < 0)
-            continue;
-        args_str(a, b->recs[b->winners[g->first].rec].region);
+    for (size_t i = 0; i < b->nrecs;) {
+        const agg_record_t *first = &b->recs[b->order[i]];
+        int64_t max_ms = first->submitted_ms;
+        size_t k = i + 1;
+        for (; k < b->nrecs && strcmp(b->recs[b->order[k]].region, first->region) == 0; k++)
+            if (b->recs[b->order[k]].submitted_ms > max_ms)
+                max_ms = b->recs[b->order[k]].submitted_ms;
+        args_str(a, first->region);
         args_i64(a, max_ms);
         nreg++;
+        i = k;
     }
     args_patch(a, nreg_at, nreg);
 
