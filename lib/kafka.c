@@ -14,7 +14,13 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
                       : level <= 5 ? AGG_LOG_WARN
                       : level == 6 ? AGG_LOG_INFO
                                    : AGG_LOG_DEBUG;
-    agg_log(l, "rdkafka", "client=%s facility=%s msg=\"%s\"", rd_kafka_name(rk), fac, buf);
+    unsigned long suppressed = 0;
+    /* While a broker is down librdkafka repeats its connection errors several times a
+     * second; one line per facility per 10 s tells the same story. */
+    if (l <= AGG_LOG_WARN && !agg_log_every(fac, 10000, &suppressed))
+        return;
+    agg_log(l, "rdkafka", "client=%s facility=%s suppressed=%lu msg=\"%s\"", rd_kafka_name(rk),
+            fac, suppressed, buf);
 }
 
 rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *defaults,

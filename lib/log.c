@@ -3,6 +3,7 @@
 #include "agg/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,4 +77,47 @@ void agg_log(agg_log_level_t level, const char *event, const char *fmt, ...) {
     fwrite(line, 1, n, stderr); /* nowhere to report a failure to write the log */
     fflush(stderr);
     errno = saved_errno;
+}
+
+/* A handful of keys is enough: the limited events are few kinds of outage messages.
+ * When the table is full the oldest slot is reused, which at worst logs a line more. */
+#define RATE_SLOTS 32
+#define RATE_KEY_MAX 96
+
+static struct {
+    char key[RATE_KEY_MAX];
+    long long last_ms;
+    unsigned long suppressed;
+} rate_slots[RATE_SLOTS];
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool agg_log_every(const char *key, long long interval_ms, unsigned long *suppressed) {
+    long long now = agg_mono_ms();
+    bool allow;
+    size_t oldest = 0;
+
+    pthread_mutex_lock(&rate_lock);
+    size_t i = 0;
+    for (; i < RATE_SLOTS; i++) {
+        if (strncmp(rate_slots[i].key, key, RATE_KEY_MAX - 1) == 0 && rate_slots[i].key[0])
+            break;
+        if (rate_slots[i].last_ms < rate_slots[oldest].last_ms)
+            oldest = i;
+    }
+    if (i == RATE_SLOTS) {
+        i = oldest;
+        snprintf(rate_slots[i].key, RATE_KEY_MAX, "%s", key);
+        rate_slots[i].last_ms = 0;
+        rate_slots[i].suppressed = 0;
+    }
+    allow = rate_slots[i].last_ms == 0 || now - rate_slots[i].last_ms >= interval_ms;
+    if (allow) {
+        *suppressed = rate_slots[i].suppressed;
+        rate_slots[i].suppressed = 0;
+        rate_slots[i].last_ms = now ? now : 1;
+    } else {
+        rate_slots[i].suppressed++;
+    }
+    pthread_mutex_unlock(&rate_lock);
+    return allow;
 }

@@ -708,10 +708,8 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
             winner_t *w = &b->winners[g->first + k];
             const agg_record_t *r = &b->recs[w->rec];
             w->changed = !w->has_old || r->revision > w->old.revision;
-            if (!w->changed) {
-                b->unchanged++;
+            if (!w->changed)
                 continue;
-            }
             contrib_t nc;
             contrib_of(r, &nc);
             if (w->has_old)
@@ -736,6 +734,8 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         ngroups++;
     }
     args_patch(a, ngroups_at, ngroups);
+    /* Duplicates and stale revisions merged away inside the batch count as unchanged. */
+    b->unchanged = b->nrecs - b->applied;
 
     size_t nscopes_at = args_reserve(a);
     size_t nscopes = 0;

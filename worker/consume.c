@@ -125,8 +125,11 @@ static void backoff(long *delay_ms) {
 }
 
 static void note_error(worker_run_t *w, const char *event, const char *err) {
+    unsigned long suppressed = 0;
     snprintf(w->last_error, sizeof w->last_error, "%.200s", err);
-    agg_warn(event, "error=\"%s\"", err);
+    /* Retries during an outage repeat the same error: one line per 5 s per event. */
+    if (agg_log_every(event, 5000, &suppressed))
+        agg_warn(event, "suppressed=%lu error=\"%s\"", suppressed, err);
 }
 
 /* ---------------------------------------------------------------- applying */
@@ -569,8 +572,10 @@ static void on_consumer_error(worker_run_t *w, rd_kafka_message_t *m) {
     }
     /* Broker down, topic gone, ...: librdkafka retries on its own; we stall meanwhile. */
     const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "-";
-    agg_warn("kafka_error", "topic=%s partition=%d error=\"%s\"", topic, m->partition,
-             rd_kafka_message_errstr(m));
+    unsigned long suppressed = 0;
+    if (agg_log_every(rd_kafka_err2name(m->err), 10000, &suppressed))
+        agg_warn("kafka_error", "topic=%s partition=%d suppressed=%lu error=\"%s\"", topic,
+                 m->partition, suppressed, rd_kafka_message_errstr(m));
     snprintf(w->last_error, sizeof w->last_error, "%s", rd_kafka_message_errstr(m));
 }
 
