@@ -93,10 +93,12 @@ down:
 unit: all
 	@tests/run.sh unit
 
+# The bench smoke keeps the harness working; it asserts exact totals, not speed.
 test: check-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/stack.sh up
 	@tests/run.sh all
+	@bench/run.sh --smoke
 	@$(MAKE) --no-print-directory asan
 
 # Sanitizer build in its own tree so it never mixes objects with the normal one.
