@@ -13,27 +13,19 @@
 --   4 next offset     5 now ms          6 state key        7 quarters key
 --   8 quarter id      9 quarter score  10 regions key     11 goals key
 --  12 close marker ("" or requested ms)
---  13 n = number of record-state keys, then n times:
---       key, m, then m times: field (indicator), expected stored revision ("" = none), new state
+--  13 n = number of record-state keys (one per region), then n times:
+--       key, expected version ("" = none), m, then m times: field (indicator), new state
+--     The version ("@v" in the key; '@' is not allowed in indicators) changes with every
+--     write of the key: a worker that read the states at another version recomputes.
 --   . s = number of scopes, then s times:
 --       key, counts key, kind (T|G|R|RG), region, goal, rank key, f, then f times: field, delta
 --     A field starting with '#' counts the records that carry the amount field named by
 --     the rest; it lives in the counts key and, when it drops to 0, the amount goes too.
 --   . r = number of regions, then r times: region, max submitted ms
 --
--- Returns {"OK"}, {"FENCED", stored offset}, or {"CONFLICT", key, field}.
+-- Returns {"OK"}, {"FENCED", stored offset}, or {"CONFLICT", key}.
 
-local CHUNK = 1000 -- unpack() limit of Redis' Lua is ~8000 values
-
-local function chunked(cmd, key, list)
-  local n = #list
-  local i = 1
-  while i <= n do
-    local j = math.min(i + CHUNK - 1, n)
-    redis.call(cmd, key, unpack(list, i, j))
-    i = j + 1
-  end
-end
+local CHUNK = 1000 -- field/value pairs per HSET: unpack() of Redis' Lua stops near 8000 values
 
 local off_key, part, expect, next_off, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local state_key, quarters_key, quarter, quarter_score = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -45,44 +37,32 @@ if stored ~= expect then
   return {'FENCED', stored}
 end
 
--- Pass 1: compare-and-set check of every record state, before any write.
+-- Pass 1: compare-and-set of each region's record states, before any write.
 local i = 13
 local nkeys = tonumber(ARGV[i]); i = i + 1
 local recs_at = i
 for _ = 1, nkeys do
-  local key, m = ARGV[i], tonumber(ARGV[i + 1])
-  i = i + 2
-  local base = 0
-  while base < m do
-    local cnt = math.min(CHUNK, m - base)
-    local fields = {}
-    for j = 1, cnt do fields[j] = ARGV[i + (base + j - 1) * 3] end
-    local cur = redis.call('HMGET', key, unpack(fields))
-    for j = 1, cnt do
-      local want = ARGV[i + (base + j - 1) * 3 + 1]
-      local have = cur[j] and string.match(cur[j], '^(%d+)|') or ''
-      if have ~= want then
-        return {'CONFLICT', key, fields[j]}
-      end
-    end
-    base = base + cnt
+  local key, want, m = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local have = redis.call('HGET', key, '@v') or ''
+  if have ~= want then
+    return {'CONFLICT', key}
   end
-  i = i + m * 3
+  i = i + 3 + m * 2
 end
 local scopes_at = i
 
--- Pass 2: record states.
+-- Pass 2: record states, straight from ARGV (no Lua tables: this is the hot loop).
 i = recs_at
 for _ = 1, nkeys do
-  local key, m = ARGV[i], tonumber(ARGV[i + 1])
-  i = i + 2
-  local pairs_ = {}
-  for j = 0, m - 1 do
-    pairs_[#pairs_ + 1] = ARGV[i + j * 3]
-    pairs_[#pairs_ + 1] = ARGV[i + j * 3 + 2]
+  local key, want, m = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  redis.call('HSET', key, '@v', (tonumber(want) or 0) + 1)
+  local first, last = i + 3, i + 2 + m * 2
+  while first <= last do
+    local upto = math.min(first + CHUNK * 2 - 1, last)
+    redis.call('HSET', key, unpack(ARGV, first, upto))
+    first = upto + 1
   end
-  chunked('HSET', key, pairs_)
-  i = i + m * 3
+  i = last + 1
 end
 
 -- Pass 3: scope deltas, then the derived fields of each touched scope.
@@ -105,16 +85,17 @@ for _ = 1, nscopes do
       redis.call('HINCRBY', key, field, delta)
     end
   end
-  local indicators = tonumber(redis.call('HGET', key, 'indicators') or '0')
+  local cur = redis.call('HMGET', key, 'indicators', 'assessed', 'completion_sum_x100')
+  local indicators = tonumber(cur[1] or '0')
   if indicators <= 0 then
     -- Every record of the scope moved away: a from-scratch computation has no such key.
     redis.call('DEL', key, cnt_key)
     if kind == 'RG' then redis.call('ZREM', rank_key, region) end
     if kind == 'G' then redis.call('SREM', goals_key, goal) end
   else
-    local assessed = tonumber(redis.call('HGET', key, 'assessed'))
+    local assessed = tonumber(cur[2])
     if assessed > 0 then
-      local sum = tonumber(redis.call('HGET', key, 'completion_sum_x100'))
+      local sum = tonumber(cur[3])
       -- Half away from zero; sum >= 0 and both far below 2^53, so this is exact.
       local avg = math.floor((2 * sum + assessed) / (2 * assessed))
       redis.call('HSET', key, 'completion_avg',

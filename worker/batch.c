@@ -68,6 +68,7 @@ typedef struct {
 
 typedef struct {
     size_t first, count; /* range in winners (sorted by region) */
+    int64_t version;     /* "@v" of the key when read; -1 = none */
     char key[AGG_KEY_MAX];
 } region_group_t;
 
@@ -81,6 +82,18 @@ typedef struct {
     size_t n, ncap;
 } args_t;
 
+/* What the sort looks at first, so that it rarely needs strcmp: the region as a small
+ * number (a batch holds few regions) and a hash of the indicator. */
+typedef struct {
+    uint64_t indicator_hash;
+    uint32_t region_id;
+} sort_key_t;
+
+typedef struct {
+    uint64_t hash;
+    char name[AGG_REGION_MAX + 1];
+} region_name_t;
+
 struct batch {
     const worker_conf_t *conf;
     char topic[256];
@@ -91,6 +104,10 @@ struct batch {
 
     agg_record_t *recs;
     size_t nrecs, recs_cap;
+    sort_key_t *keys; /* parallel to recs */
+    size_t keys_cap;
+    region_name_t *region_names;
+    size_t nregion_names, region_names_cap;
     batch_reject_t *rejects;
     size_t nrejects, rejects_cap;
     size_t nmsgs;
@@ -163,10 +180,26 @@ static void args_add(args_t *a, const char *s, size_t len) {
 
 static void args_str(args_t *a, const char *s) { args_add(a, s, strlen(s)); }
 
+/* Decimal text of v into buf (>= 21 bytes, no NUL); returns the length. snprintf was a
+ * tenth of the worker's CPU here: this runs a few times per record. */
+static size_t fmt_i64(char *buf, int64_t v) {
+    char tmp[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[len++] = '-';
+    while (n)
+        buf[len++] = tmp[--n];
+    return len;
+}
+
 static void args_i64(args_t *a, int64_t v) {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    args_add(a, tmp, (size_t)n);
+    char tmp[24];
+    args_add(a, tmp, fmt_i64(tmp, v));
 }
 
 /* Placeholder for a count known only later. */
@@ -215,6 +248,8 @@ void batch_free(batch_t *b) {
         return;
     agg_arena_free(&b->arena);
     free(b->recs);
+    free(b->keys);
+    free(b->region_names);
     free(b->rejects);
     free(b->order);
     free(b->winners);
@@ -236,7 +271,7 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition) {
     if (agg_quarter_format(b->year, b->quarter, b->qid, sizeof b->qid) != 0)
         return -1;
     agg_arena_reset(&b->arena);
-    b->nrecs = b->nrejects = b->nmsgs = 0;
+    b->nrecs = b->nrejects = b->nmsgs = b->nregion_names = 0;
     b->nwinners = b->ngroups = 0;
     b->last_offset = -1;
     b->close = false;
@@ -247,6 +282,26 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition) {
 }
 
 /* ---------------------------------------------------------------- adding messages */
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint32_t region_id(batch_t *b, const char *region) {
+    uint64_t h = fnv1a(region);
+    for (size_t i = 0; i < b->nregion_names; i++)
+        if (b->region_names[i].hash == h && strcmp(b->region_names[i].name, region) == 0)
+            return (uint32_t)i;
+    b->region_names = grow(b->region_names, &b->region_names_cap, b->nregion_names + 1,
+                           sizeof *b->region_names);
+    region_name_t *r = &b->region_names[b->nregion_names];
+    r->hash = h;
+    strcpy(r->name, region); /* bounded by validation */
+    return (uint32_t)b->nregion_names++;
+}
 
 static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -317,6 +372,9 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
         return 0;
     }
     b->recs = grow(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
+    b->keys = grow(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
+    b->keys[b->nrecs].indicator_hash = fnv1a(r->indicator);
+    b->keys[b->nrecs].region_id = region_id(b, r->region);
     agg_record_t *kept = &b->recs[b->nrecs++];
     *kept = *r;
     kept->title = kept->report_id = NULL; /* they point into the arena, reset next time */
@@ -341,17 +399,25 @@ size_t batch_rejects(const batch_t *b, const batch_reject_t **out) {
 /* Sort by (region, indicator), then revision descending, then arrival: the first of each
  * identity group is its winner; an equal revision never displaces the earlier one. */
 static int cmp_rec(const void *pa, const void *pb, void *ctx) {
-    const agg_record_t *recs = ctx;
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    int c = strcmp(recs[a].region, recs[b].region);
-    if (c)
-        return c;
-    c = strcmp(recs[a].indicator, recs[b].indicator);
-    if (c)
-        return c;
-    if (recs[a].revision != recs[b].revision)
-        return recs[a].revision > recs[b].revision ? -1 : 1;
-    return a < b ? -1 : (a > b);
+    const batch_t *b = ctx;
+    size_t a = *(const size_t *)pa, c = *(const size_t *)pb;
+    const sort_key_t *ka = &b->keys[a], *kc = &b->keys[c];
+    if (ka->region_id != kc->region_id)
+        return ka->region_id < kc->region_id ? -1 : 1;
+    if (ka->indicator_hash != kc->indicator_hash)
+        return ka->indicator_hash < kc->indicator_hash ? -1 : 1;
+    int d = strcmp(b->recs[a].indicator, b->recs[c].indicator);
+    if (d)
+        return d;
+    if (b->recs[a].revision != b->recs[c].revision)
+        return b->recs[a].revision > b->recs[c].revision ? -1 : 1;
+    return a < c ? -1 : (a > c);
+}
+
+static bool same_identity(const batch_t *b, size_t a, size_t c) {
+    return b->keys[a].region_id == b->keys[c].region_id &&
+           b->keys[a].indicator_hash == b->keys[c].indicator_hash &&
+           strcmp(b->recs[a].indicator, b->recs[c].indicator) == 0;
 }
 
 static void find_winners(batch_t *b) {
@@ -367,22 +433,21 @@ static void find_winners(batch_t *b) {
     b->winners = winners;
     for (size_t i = 0; i < b->nrecs; i++)
         b->order[i] = i;
-    qsort_r(b->order, b->nrecs, sizeof *b->order, cmp_rec, b->recs);
+    qsort_r(b->order, b->nrecs, sizeof *b->order, cmp_rec, b);
 
     b->nwinners = b->ngroups = 0;
     for (size_t i = 0; i < b->nrecs; i++) {
         const agg_record_t *r = &b->recs[b->order[i]];
-        if (i > 0) {
-            const agg_record_t *p = &b->recs[b->order[i - 1]];
-            if (strcmp(p->region, r->region) == 0 && strcmp(p->indicator, r->indicator) == 0)
-                continue;
-        }
-        if (b->ngroups == 0 || strcmp(b->recs[b->winners[b->groups[b->ngroups - 1].first].rec].region,
-                                      r->region) != 0) {
+        if (i > 0 && same_identity(b, b->order[i - 1], b->order[i]))
+            continue;
+        if (b->ngroups == 0 ||
+            b->keys[b->winners[b->groups[b->ngroups - 1].first].rec].region_id !=
+                b->keys[b->order[i]].region_id) {
             b->groups = grow(b->groups, &b->groups_cap, b->ngroups + 1, sizeof *b->groups);
             region_group_t *g = &b->groups[b->ngroups++];
             g->first = b->nwinners;
             g->count = 0;
+            g->version = -1;
             if (agg_key_records(g->key, sizeof g->key, b->conf->key_prefix, b->qid,
                                 r->region) < 0)
                 g->key[0] = '\0'; /* cannot happen: lengths are bounded by validation */
@@ -410,6 +475,7 @@ int batch_read_cmd(batch_t *b, size_t i, int *argc, const char ***argv,
     args_clear(a);
     args_str(a, "HMGET");
     args_str(a, g->key);
+    args_str(a, "@v");
     for (size_t k = 0; k < g->count; k++)
         args_str(a, b->recs[b->winners[g->first + k].rec].indicator);
     args_finish(a, 0);
@@ -479,14 +545,28 @@ static int parse_state(const char *s, size_t len, contrib_t *c) {
 
 int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr,
                      size_t errstr_size) {
-    const region_group_t *g = &b->groups[i];
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != g->count) {
+    region_group_t *g = &b->groups[i];
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != g->count + 1) {
+        snprintf(errstr, errstr_size, "HMGET %s: unexpected reply", g->key);
+        return -1;
+    }
+    const redisReply *v = reply->element[0];
+    g->version = -1;
+    if (v->type == REDIS_REPLY_STRING) {
+        const char *p = v->str;
+        bool has;
+        if (parse_i64(&p, v->str + v->len + 1, '\0', &has, &g->version) || !has ||
+            g->version < 0) {
+            snprintf(errstr, errstr_size, "corrupt record state %s field @v", g->key);
+            return -1;
+        }
+    } else if (v->type != REDIS_REPLY_NIL) {
         snprintf(errstr, errstr_size, "HMGET %s: unexpected reply", g->key);
         return -1;
     }
     for (size_t k = 0; k < g->count; k++) {
         winner_t *w = &b->winners[g->first + k];
-        const redisReply *e = reply->element[k];
+        const redisReply *e = reply->element[k + 1];
         w->has_old = false;
         if (e->type == REDIS_REPLY_NIL)
             continue;
@@ -596,17 +676,26 @@ static void contrib_of(const agg_record_t *r, contrib_t *c) {
     memcpy(c->goal, r->goal, sizeof c->goal);
 }
 
-static size_t format_state(const contrib_t *c, char *buf, size_t bufsz) {
-    char cs[16] = "", ts[24] = "", as[24] = "";
+/* "<rev>|<unit>|<completion>|<target>|<achieved>|<goal>"; buf must hold
+ * STATE_MAX bytes (5 numbers of <= 20 characters, 5 bars, the goal). */
+#define STATE_MAX (5 * 21 + 5 + AGG_GOAL_MAX + 1)
+static size_t format_state(const contrib_t *c, char *buf) {
+    size_t n = fmt_i64(buf, c->revision);
+    buf[n++] = '|';
+    n += fmt_i64(buf + n, (int64_t)c->unit);
+    buf[n++] = '|';
     if (c->has_completion)
-        snprintf(cs, sizeof cs, "%" PRId32, c->completion_x100);
+        n += fmt_i64(buf + n, c->completion_x100);
+    buf[n++] = '|';
     if (c->has_target)
-        snprintf(ts, sizeof ts, "%" PRId64, c->target_x100);
+        n += fmt_i64(buf + n, c->target_x100);
+    buf[n++] = '|';
     if (c->has_achieved)
-        snprintf(as, sizeof as, "%" PRId64, c->achieved_x100);
-    int n = snprintf(buf, bufsz, "%" PRId32 "|%d|%s|%s|%s|%s", c->revision, (int)c->unit, cs,
-                     ts, as, c->goal);
-    return n < 0 ? 0 : (size_t)n;
+        n += fmt_i64(buf + n, c->achieved_x100);
+    buf[n++] = '|';
+    size_t gl = strlen(c->goal);
+    memcpy(buf + n, c->goal, gl);
+    return n + gl;
 }
 
 static void emit_scope(batch_t *b, args_t *a, const scope_t *s, size_t *nemitted) {
@@ -629,7 +718,12 @@ static void emit_scope(batch_t *b, args_t *a, const scope_t *s, size_t *nemitted
     args_str(a, rank_key);
     size_t nf_at = args_reserve(a);
     int64_t nf = 0;
+    /* Only a scope that gains records can be new, and a new scope must get all six
+     * counts ("0" included); elsewhere a zero delta is a wasted HINCRBY. */
+    bool may_be_new = s->d[F_INDICATORS] > 0;
     for (int f = F_INDICATORS; f < F_AMOUNT; f++) {
+        if (s->d[f] == 0 && !may_be_new)
+            continue;
         args_str(a, field_names[f]);
         args_i64(a, s->d[f]);
         nf++;
@@ -702,6 +796,10 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         const region_group_t *g = &b->groups[gi];
         size_t key_at = a->n;
         args_str(a, g->key);
+        if (g->version >= 0)
+            args_i64(a, g->version);
+        else
+            args_str(a, "");
         size_t m_at = args_reserve(a);
         int64_t m = 0;
         for (size_t k = 0; k < g->count; k++) {
@@ -715,14 +813,9 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
             if (w->has_old)
                 contrib_add(b, r->region, &w->old, -1);
             contrib_add(b, r->region, &nc, +1);
-            char state[160];
-            size_t sl = format_state(&nc, state, sizeof state);
+            char state[STATE_MAX];
             args_str(a, r->indicator);
-            if (w->has_old)
-                args_i64(a, w->old.revision);
-            else
-                args_str(a, "");
-            args_add(a, state, sl);
+            args_add(a, state, format_state(&nc, state));
             m++;
             b->applied++;
         }
@@ -739,9 +832,10 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
 
     size_t nscopes_at = args_reserve(a);
     size_t nscopes = 0;
+    static const int64_t zero[F__N];
     for (size_t i = 0; i < b->scopes_cap; i++)
-        if (b->scopes[i].used)
-            emit_scope(b, a, &b->scopes[i], &nscopes);
+        if (b->scopes[i].used && memcmp(b->scopes[i].d, zero, sizeof zero) != 0)
+            emit_scope(b, a, &b->scopes[i], &nscopes); /* an unchanged scope keeps updated_ms */
     args_patch(a, nscopes_at, (int64_t)nscopes);
 
     /* Latest submission per region over every valid record received, duplicates and
@@ -753,7 +847,8 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         const agg_record_t *first = &b->recs[b->order[i]];
         int64_t max_ms = first->submitted_ms;
         size_t k = i + 1;
-        for (; k < b->nrecs && strcmp(b->recs[b->order[k]].region, first->region) == 0; k++)
+        for (; k < b->nrecs && b->keys[b->order[k]].region_id == b->keys[b->order[i]].region_id;
+             k++)
             if (b->recs[b->order[k]].submitted_ms > max_ms)
                 max_ms = b->recs[b->order[k]].submitted_ms;
         args_str(a, first->region);

@@ -49,11 +49,15 @@ static void setup(void) {
     agg_regions_load_default(&conf.regions, err, sizeof err);
 }
 
-/* Value following the argument named `name` at or after index from; NULL if absent. */
-static const char *after(int argc, const char **argv, int from, const char *name) {
-    for (int i = from; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
+/* Delta of field `name` in the scope block starting at argv[at] (key, counts key, kind,
+ * region, goal, rank key, n, then n field/delta pairs); NULL when the block has none. */
+static const char *scope_field(int argc, const char **argv, int at, const char *name) {
+    if (at < 0 || at + 6 >= argc)
+        return NULL;
+    int n = atoi(argv[at + 6]);
+    for (int k = 0; k < n && at + 8 + 2 * k < argc; k++)
+        if (strcmp(argv[at + 7 + 2 * k], name) == 0)
+            return argv[at + 8 + 2 * k];
     return NULL;
 }
 
@@ -140,13 +144,14 @@ static void latest_revision_moves_between_goals(void) {
     const size_t *lens;
     CHECK_I64(batch_read_cmds(b), 1);
     CHECK(batch_read_cmd(b, 0, &argc, &argv, &lens) == 0);
-    CHECK_I64(argc, 3);
+    CHECK_I64(argc, 4);
     CHECK_STR(argv[0], "HMGET");
     CHECK_STR(argv[1], "agg:internal:rec:2024-Q2:arkhangai");
-    CHECK_STR(argv[2], "3.1.1");
+    CHECK_STR(argv[2], "@v");
+    CHECK_STR(argv[3], "3.1.1");
 
-    const char *stored[] = {"1|0|8750|1000||3"};
-    redisReply *reply = nil_array(1, stored);
+    const char *stored[] = {"7", "1|0|8750|1000||3"};
+    redisReply *reply = nil_array(2, stored);
     char err[128];
     CHECK(batch_read_reply(b, 0, reply, err, sizeof err) == 0);
     free_array(reply);
@@ -158,9 +163,9 @@ static void latest_revision_moves_between_goals(void) {
     CHECK_STR(argv[3], "103"); /* next offset: last (102) + 1 */
     CHECK_STR(argv[12], "1");  /* one record-state key */
     CHECK_STR(argv[13], "agg:internal:rec:2024-Q2:arkhangai");
-    CHECK_STR(argv[14], "1");
-    CHECK_STR(argv[15], "3.1.1");
-    CHECK_STR(argv[16], "1"); /* CAS: the revision we read */
+    CHECK_STR(argv[14], "7"); /* compare-and-set: the version we read */
+    CHECK_STR(argv[15], "1");
+    CHECK_STR(argv[16], "3.1.1");
     CHECK_STR(argv[17], "2|2|12000|2000||6.1");
     CHECK_I64(batch_applied(b), 1);
 
@@ -171,20 +176,20 @@ static void latest_revision_moves_between_goals(void) {
     if (g3 > 0 && g61 > 0 && tot > 0) {
         CHECK_STR(argv[g3 + 2], "RG");
         CHECK_STR(argv[g3 + 5], "agg:2024-Q2:rank:goal:3");
-        CHECK_STR(after(argc, argv, g3 + 7, "indicators"), "-1");
-        CHECK_STR(after(argc, argv, g3 + 7, "completion_sum_x100"), "-8750");
-        CHECK_STR(after(argc, argv, g3 + 7, "partial"), "-1");
-        CHECK_STR(after(argc, argv, g3 + 7, "target_x100:count"), "-1000");
-        CHECK_STR(after(argc, argv, g3 + 7, "#target_x100:count"), "-1");
-        CHECK_STR(after(argc, argv, g61 + 7, "indicators"), "1");
-        CHECK_STR(after(argc, argv, g61 + 7, "completion_sum_x100"), "10000"); /* capped */
-        CHECK_STR(after(argc, argv, g61 + 7, "met"), "1");
-        CHECK_STR(after(argc, argv, g61 + 7, "target_x100:mnt"), "2000");
+        CHECK_STR(scope_field(argc, argv, g3, "indicators"), "-1");
+        CHECK_STR(scope_field(argc, argv, g3, "completion_sum_x100"), "-8750");
+        CHECK_STR(scope_field(argc, argv, g3, "partial"), "-1");
+        CHECK_STR(scope_field(argc, argv, g3, "target_x100:count"), "-1000");
+        CHECK_STR(scope_field(argc, argv, g3, "#target_x100:count"), "-1");
+        CHECK_STR(scope_field(argc, argv, g61, "indicators"), "1");
+        CHECK_STR(scope_field(argc, argv, g61, "completion_sum_x100"), "10000"); /* capped */
+        CHECK_STR(scope_field(argc, argv, g61, "met"), "1");
+        CHECK_STR(scope_field(argc, argv, g61, "target_x100:mnt"), "2000");
         /* The total keeps its one record: counts cancel, the units swap. */
-        CHECK_STR(after(argc, argv, tot + 7, "indicators"), "0");
-        CHECK_STR(after(argc, argv, tot + 7, "completion_sum_x100"), "1250");
-        CHECK_STR(after(argc, argv, tot + 7, "partial"), "-1");
-        CHECK_STR(after(argc, argv, tot + 7, "met"), "1");
+        CHECK(scope_field(argc, argv, tot, "indicators") == NULL); /* zero deltas are not sent */
+        CHECK_STR(scope_field(argc, argv, tot, "completion_sum_x100"), "1250");
+        CHECK_STR(scope_field(argc, argv, tot, "partial"), "-1");
+        CHECK_STR(scope_field(argc, argv, tot, "met"), "1");
     }
     batch_free(b);
 }
@@ -197,8 +202,8 @@ static void stale_revision_is_a_no_op(void) {
     agg_record_t r1 = rec("khovd", "7", "7.1", 1);
     batch_add(b, msg(&r1, "khovd"));
     CHECK_I64(batch_read_cmds(b), 1);
-    const char *stored[] = {"3|0||||7"};
-    redisReply *reply = nil_array(1, stored);
+    const char *stored[] = {NULL, "3|0||||7"};
+    redisReply *reply = nil_array(2, stored);
     char err[128];
     CHECK(batch_read_reply(b, 0, reply, err, sizeof err) == 0);
     free_array(reply);
@@ -220,8 +225,8 @@ static void corrupt_state_is_an_error(void) {
     agg_record_t r1 = rec("khovd", "7", "7.1", 1);
     batch_add(b, msg(&r1, "khovd"));
     CHECK_I64(batch_read_cmds(b), 1);
-    const char *stored[] = {"x|0||||7"};
-    redisReply *reply = nil_array(1, stored);
+    const char *stored[] = {"1", "x|0||||7"};
+    redisReply *reply = nil_array(2, stored);
     char err[128];
     CHECK(batch_read_reply(b, 0, reply, err, sizeof err) == -1);
     CHECK(strstr(err, "corrupt record state") != NULL);
