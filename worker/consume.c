@@ -289,6 +289,9 @@ static int apply_pass(worker_run_t *w) {
             if (r->type == REDIS_REPLY_ERROR) {
                 rc = store_classify_error(w->store, r, err, sizeof err);
                 note_error(w, "redis_error", err);
+                /* The rest of this pipeline's replies are unread: start afresh, or they
+                 * would be taken for the answers to the next commands. */
+                store_disconnect(w->store);
                 return rc == STORE_FATAL ? -1 : 0;
             }
             if (batch_read_reply(p->batch, k, r, err, sizeof err) != 0) {
@@ -321,8 +324,10 @@ static int apply_pass(worker_run_t *w) {
             goto transient;
         sent--;
         int done = on_apply_reply(w, p, r);
-        if (done < 0)
+        if (done < 0) {
+            store_disconnect(w->store);
             return -1;
+        }
         if (done == 0)
             all_done = 0;
     }

@@ -52,6 +52,7 @@ void store_free(store_t *s) {
 }
 
 bool store_connected(const store_t *s) { return s->c != NULL; }
+void store_disconnect(store_t *s) { disconnect(s); }
 unsigned long long store_roundtrips(const store_t *s) { return s->roundtrips; }
 
 static store_rc_t io_error(store_t *s, const char *what, char *errstr, size_t errstr_size) {

@@ -113,6 +113,9 @@ void store_free(store_t *s);
 /* Connects (if not connected), authenticates, selects the db, loads apply.lua. */
 store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size);
 bool store_connected(const store_t *s);
+/* Drops the connection, e.g. when a pipeline's replies can no longer be matched to their
+ * commands; the next store_connect() starts afresh. */
+void store_disconnect(store_t *s);
 /* Pipelining: append commands, then read their replies in order. A reply is owned by
  * the store until the next store_ call. */
 store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *argvlen,
