@@ -3,6 +3,7 @@
  * environment a container was started with. librdkafka properties pass through with
  * -X key=value and -F file, as in kcat. */
 #include "agg/config.h"
+#include "agg/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,28 +16,18 @@
 #define REDIS_DEFAULT_PORT 6379
 #define REDIS_DB_MAX 15 /* the "databases 16" of a stock redis.conf */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *errstr, size_t errstr_size,
-                                                      const char *fmt, ...) {
-    if (errstr && errstr_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- librdkafka properties ---- */
 
 static int kprops_set(agg_kprops_t *props, const char *key, size_t klen, const char *value,
                       size_t vlen, char *errstr, size_t errstr_size) {
     if (klen == 0)
-        return fail(errstr, errstr_size, "empty property name");
+        return agg_fail(errstr, errstr_size, "empty property name");
     if (klen >= sizeof props->key[0])
-        return fail(errstr, errstr_size, "property name longer than %zu bytes",
+        return agg_fail(errstr, errstr_size, "property name longer than %zu bytes",
                     sizeof props->key[0] - 1);
     if (vlen >= sizeof props->value[0])
-        return fail(errstr, errstr_size, "value of %.*s longer than %zu bytes", (int)klen,
+        return agg_fail(errstr, errstr_size, "value of %.*s longer than %zu bytes", (int)klen,
                     key, sizeof props->value[0] - 1);
     size_t i;
     for (i = 0; i < props->count; i++)
@@ -46,7 +37,7 @@ static int kprops_set(agg_kprops_t *props, const char *key, size_t klen, const c
      * result is the same as appending, without spending a slot. */
     if (i == props->count) {
         if (props->count >= AGG_KPROPS_MAX)
-            return fail(errstr, errstr_size, "more than %d properties", AGG_KPROPS_MAX);
+            return agg_fail(errstr, errstr_size, "more than %d properties", AGG_KPROPS_MAX);
         memcpy(props->key[i], key, klen);
         props->key[i][klen] = '\0';
         props->count++;
@@ -60,7 +51,7 @@ static int kprops_set(agg_kprops_t *props, const char *key, size_t klen, const c
 int agg_kprops_add(agg_kprops_t *props, const char *kv, char *errstr, size_t errstr_size) {
     const char *eq = strchr(kv, '=');
     if (!eq)
-        return fail(errstr, errstr_size, "expected key=value");
+        return agg_fail(errstr, errstr_size, "expected key=value");
     return kprops_set(props, kv, (size_t)(eq - kv), eq + 1, strlen(eq + 1), errstr,
                       errstr_size);
 }
@@ -85,7 +76,7 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
                          size_t errstr_size) {
     FILE *in = fopen(path, "r");
     if (!in)
-        return fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return agg_fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -101,7 +92,7 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
             continue;
         const char *eq = memchr(s, '=', len);
         if (!eq) {
-            rc = fail(errstr, errstr_size, "%s:%ld: expected key=value", path, lineno);
+            rc = agg_fail(errstr, errstr_size, "%s:%ld: expected key=value", path, lineno);
             break;
         }
         const char *k = s, *v = eq + 1;
@@ -110,15 +101,15 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
         trim(&v, &vlen);
         char why[160];
         if (kprops_set(props, k, klen, v, vlen, why, sizeof why)) {
-            rc = fail(errstr, errstr_size, "%s:%ld: %s", path, lineno, why);
+            rc = agg_fail(errstr, errstr_size, "%s:%ld: %s", path, lineno, why);
             break;
         }
     }
     if (rc == 0 && ferror(in))
-        rc = fail(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
+        rc = agg_fail(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
     free(line);
     if (fclose(in) != 0 && rc == 0)
-        rc = fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        rc = agg_fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
     return rc;
 }
 
@@ -166,20 +157,20 @@ static int set_value(const agg_opt_t *o, const char *value, const char *origin,
         char why[128];
         long v;
         if (agg_parse_int_range(value, strlen(value), o->min, o->max, &v, why, sizeof why))
-            return fail(errstr, errstr_size, "%s: %s", origin, why);
+            return agg_fail(errstr, errstr_size, "%s: %s", origin, why);
         *(long *)o->target = v;
         return 0;
     }
     case AGG_OPT_FLAG: {
         bool b;
         if (parse_bool(value, &b))
-            return fail(errstr, errstr_size, "%s: expected 1/true/yes/on or 0/false/no/off",
+            return agg_fail(errstr, errstr_size, "%s: expected 1/true/yes/on or 0/false/no/off",
                         origin);
         *(bool *)o->target = b;
         return 0;
     }
     }
-    return fail(errstr, errstr_size, "%s: bad option type", origin);
+    return agg_fail(errstr, errstr_size, "%s: bad option type", origin);
 }
 
 /* Options without a default are reset too, so a target never keeps a stale value
@@ -207,12 +198,12 @@ static const char *base_name(const char *path) {
 static int special_option(char c, const char *value, agg_kprops_t *props, char *errstr,
                           size_t errstr_size) {
     if (!props)
-        return fail(errstr, errstr_size, "-%c: this command takes no Kafka properties", c);
+        return agg_fail(errstr, errstr_size, "-%c: this command takes no Kafka properties", c);
     if (c == 'F')
         return agg_kprops_load_file(props, value, errstr, errstr_size);
     char why[160];
     if (agg_kprops_add(props, value, why, sizeof why))
-        return fail(errstr, errstr_size, "-X: %s", why);
+        return agg_fail(errstr, errstr_size, "-X: %s", why);
     return 0;
 }
 
@@ -257,20 +248,20 @@ int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
                 return 1;
             }
             if (!o)
-                return fail(errstr, errstr_size, "unknown option --%.*s (see --help)",
+                return agg_fail(errstr, errstr_size, "unknown option --%.*s (see --help)",
                             (int)nlen, name);
             snprintf(origin, sizeof origin, "--%s", o->name);
             const char *value;
             if (o->type == AGG_OPT_FLAG) {
                 if (eq)
-                    return fail(errstr, errstr_size, "--%s takes no value", o->name);
+                    return agg_fail(errstr, errstr_size, "--%s takes no value", o->name);
                 value = "true";
             } else if (eq) {
                 value = eq + 1;
             } else if (i + 1 < argc) {
                 value = argv[++i];
             } else {
-                return fail(errstr, errstr_size, "--%s needs a value", o->name);
+                return agg_fail(errstr, errstr_size, "--%s needs a value", o->name);
             }
             if (set_value(o, value, origin, errstr, errstr_size))
                 return -1;
@@ -290,7 +281,7 @@ int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
                     return 1;
                 }
                 if (!o)
-                    return fail(errstr, errstr_size, "unknown option -%c (see --help)", c);
+                    return agg_fail(errstr, errstr_size, "unknown option -%c (see --help)", c);
                 if (o->type == AGG_OPT_FLAG) {
                     *(bool *)o->target = true;
                     continue;
@@ -303,8 +294,8 @@ int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
                 value = argv[++i];
             } else {
                 if (special)
-                    return fail(errstr, errstr_size, "-%c needs a value", c);
-                return fail(errstr, errstr_size, "-%c (--%s) needs a value", c, o->name);
+                    return agg_fail(errstr, errstr_size, "-%c needs a value", c);
+                return agg_fail(errstr, errstr_size, "-%c (--%s) needs a value", c, o->name);
             }
             if (special) {
                 if (special_option(c, value, props, errstr, errstr_size))
@@ -423,12 +414,12 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
 
     const char *sep = strstr(url, "://");
     if (!sep)
-        return fail(errstr, errstr_size, "%s", form);
+        return agg_fail(errstr, errstr_size, "%s", form);
     size_t slen = (size_t)(sep - url);
     if (slen != 5 || strncasecmp(url, "redis", 5) != 0) {
         if (slen == 6 && strncasecmp(url, "rediss", 6) == 0)
-            return fail(errstr, errstr_size, "TLS (rediss://) is not supported; %s", form);
-        return fail(errstr, errstr_size, "unsupported scheme \"%.*s\"; %s",
+            return agg_fail(errstr, errstr_size, "TLS (rediss://) is not supported; %s", form);
+        return agg_fail(errstr, errstr_size, "unsupported scheme \"%.*s\"; %s",
                     slen > 16 ? 16 : (int)slen, url, form);
     }
     const char *auth = sep + 3;
@@ -444,16 +435,16 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
     if (at) {
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
         if (!colon)
-            return fail(errstr, errstr_size,
+            return agg_fail(errstr, errstr_size,
                         "credentials must be user:password@ or :password@; %s", form);
         int rc = url_decode(auth, (size_t)(colon - auth), out->user, sizeof out->user);
         if (rc == 0)
             rc = url_decode(colon + 1, (size_t)(at - colon - 1), out->password,
                             sizeof out->password);
         if (rc == -1)
-            return fail(errstr, errstr_size, "bad percent-encoding in the credentials");
+            return agg_fail(errstr, errstr_size, "bad percent-encoding in the credentials");
         if (rc == -2)
-            return fail(errstr, errstr_size, "user or password too long");
+            return agg_fail(errstr, errstr_size, "user or password too long");
         host = at + 1;
     }
     size_t hlen = (size_t)(auth + alen - host);
@@ -464,14 +455,14 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
     if (hlen > 0 && host[0] == '[') { /* IPv6 literal: [::1]:6379 */
         const char *close = memchr(host, ']', hlen);
         if (!close)
-            return fail(errstr, errstr_size, "unterminated [ in the host; %s", form);
+            return agg_fail(errstr, errstr_size, "unterminated [ in the host; %s", form);
         hstart = host + 1;
         hostlen = (size_t)(close - hstart);
         const char *after = close + 1;
         size_t left = (size_t)(host + hlen - after);
         if (left > 0) {
             if (after[0] != ':')
-                return fail(errstr, errstr_size, "unexpected text after ]; %s", form);
+                return agg_fail(errstr, errstr_size, "unexpected text after ]; %s", form);
             port = after + 1;
             plen = left - 1;
         }
@@ -484,9 +475,9 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
         }
     }
     if (hostlen == 0)
-        return fail(errstr, errstr_size, "missing host; %s", form);
+        return agg_fail(errstr, errstr_size, "missing host; %s", form);
     if (hostlen >= sizeof out->host)
-        return fail(errstr, errstr_size, "host name longer than %zu bytes",
+        return agg_fail(errstr, errstr_size, "host name longer than %zu bytes",
                     sizeof out->host - 1);
     memcpy(out->host, hstart, hostlen);
     out->host[hostlen] = '\0';
@@ -496,12 +487,12 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
         char why[96];
         if (plen == 0 || port[0] == '-' ||
             agg_parse_int_range(port, plen, 1, 65535, &p, why, sizeof why))
-            return fail(errstr, errstr_size, "port must be a number between 1 and 65535");
+            return agg_fail(errstr, errstr_size, "port must be a number between 1 and 65535");
         out->port = (int)p;
     }
 
     if (rest[0] == '?' || rest[0] == '#')
-        return fail(errstr, errstr_size, "query parameters are not supported; %s", form);
+        return agg_fail(errstr, errstr_size, "query parameters are not supported; %s", form);
     if (rest[0] == '/' && rest[1] != '\0') {
         const char *db = rest + 1;
         size_t dlen = strlen(db);
@@ -509,7 +500,7 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
         char why[96];
         if (db[0] == '-' ||
             agg_parse_int_range(db, dlen, 0, REDIS_DB_MAX, &d, why, sizeof why))
-            return fail(errstr, errstr_size, "database must be a number between 0 and %d",
+            return agg_fail(errstr, errstr_size, "database must be a number between 0 and %d",
                         REDIS_DB_MAX);
         out->db = (int)d;
     }

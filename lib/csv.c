@@ -3,6 +3,7 @@
  * malformed row the reader resumes at the next physical line so that one bad row does
  * not hide the errors (or the good rows) after it. */
 #include "agg/csv.h"
+#include "agg/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -119,23 +120,13 @@ static bool row_end_field(row_t *r) {
     return true;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(char *errstr, size_t errstr_size,
-                                                      const char *fmt, ...) {
-    if (errstr && errstr_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static int fail_too_long(char *errstr, size_t errstr_size) {
-    return fail(errstr, errstr_size, "row longer than %d bytes", AGG_CSV_ROW_MAX - 1);
+    return agg_fail(errstr, errstr_size, "row longer than %d bytes", AGG_CSV_ROW_MAX - 1);
 }
 
 static int fail_too_many(char *errstr, size_t errstr_size) {
-    return fail(errstr, errstr_size, "more than %d fields", AGG_CSV_FIELDS_MAX);
+    return agg_fail(errstr, errstr_size, "more than %d fields", AGG_CSV_FIELDS_MAX);
 }
 
 /* Reads one row, which spans several physical lines when a quoted field holds line
@@ -153,11 +144,11 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
         int c = src_get(s);
         if (c == EOF) {
             if (ferror(csv->in))
-                return fail(errstr, errstr_size, "read error: %s", strerror(errno));
+                return agg_fail(errstr, errstr_size, "read error: %s", strerror(errno));
             if (!any)
                 return 0;
             if (state == ST_QUOTED)
-                return fail(errstr, errstr_size,
+                return agg_fail(errstr, errstr_size,
                             "unterminated quoted field at end of input");
             if (!row_end_field(&r))
                 return fail_too_many(errstr, errstr_size);
@@ -194,7 +185,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                 state = ST_FIELD_START;
             } else if (c == '"') {
                 skip_line(csv, s);
-                return fail(errstr, errstr_size, "quote inside an unquoted field");
+                return agg_fail(errstr, errstr_size, "quote inside an unquoted field");
             } else if (!row_put(&r, c)) {
                 goto row_too_long;
             }
@@ -224,7 +215,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                 state = ST_FIELD_START;
             } else {
                 skip_line(csv, s);
-                return fail(errstr, errstr_size,
+                return agg_fail(errstr, errstr_size,
                             "unexpected character after a closing quote");
             }
             break;

@@ -121,3 +121,13 @@ bool agg_log_every(const char *key, long long interval_ms, unsigned long *suppre
     pthread_mutex_unlock(&rate_lock);
     return allow;
 }
+
+int agg_fail(char *errstr, size_t errstr_size, const char *fmt, ...) {
+    if (errstr && errstr_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
