@@ -335,10 +335,29 @@ check_sanitizer_logs() {
     done
 }
 
-# cleanup [STATUS]: the EXIT trap (a test that sets its own trap calls it at its end).
+# Outages of the stack's services (fault tests). A service stopped with service_stop is
+# started again by cleanup, whatever ends the test, so no later test finds it down.
+STOPPED_SERVICES=()
+service_stop() { # service_stop redis|kafka [--kill]
+    local service=$1
+    shift
+    STOPPED_SERVICES+=("$service")
+    "$ROOT/scripts/stack.sh" "$service-stop" "$@"
+}
+service_start() { # service_start redis|kafka
+    local s kept=()
+    "$ROOT/scripts/stack.sh" "$1-start"
+    for s in "${STOPPED_SERVICES[@]}"; do [[ $s == "$1" ]] || kept+=("$s"); done
+    STOPPED_SERVICES=("${kept[@]}")
+}
+
+# cleanup [STATUS]: the EXIT trap.
 cleanup() {
-    local rc=${1:-$?} p i
+    local rc=${1:-$?} p i s
     trap - EXIT
+    for s in "${STOPPED_SERVICES[@]}"; do
+        "$ROOT/scripts/stack.sh" "$s-start" >/dev/null || true
+    done
     for p in "${WORKER_PIDS[@]}"; do
         alive "$p" && kill -TERM "$p" 2>/dev/null
     done

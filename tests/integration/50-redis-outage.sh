@@ -12,14 +12,6 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 OUTAGE=${OUTAGE_SECONDS:-10}
-redis_started=1
-# Whatever happens, Redis is started again before the test ends.
-restart_redis_on_exit() {
-    local rc=$?
-    if ((redis_started == 0)); then "$ROOT/scripts/stack.sh" redis-start >/dev/null || true; fi
-    cleanup "$rc"
-}
-trap restart_redis_on_exit EXIT
 
 gen_data 100000 50 2024-Q3
 count_data "$TEST_DIR/data/wave-1.csv"
@@ -29,8 +21,7 @@ log "wave 1: $DATA_TOTAL rows"
 start_worker worker
 wait_progress 0 90 || fail "no progress within 90 s"
 at=$(applied_all)
-redis_started=0
-"$ROOT/scripts/stack.sh" redis-stop
+service_stop redis
 t_stop=$(date +%s)
 log "Redis stopped for ${OUTAGE} s (about $at / $DATA_TOTAL of wave 1 applied before)"
 
@@ -42,8 +33,7 @@ while (($(date +%s) < t_stop + OUTAGE)); do
     sleep 0.5
 done
 alive "$WORKER_PID" || fail "worker exited during the Redis outage"
-"$ROOT/scripts/stack.sh" redis-start
-redis_started=1
+service_start redis
 log "Redis started again after $(($(date +%s) - t_stop)) s; applied so far: $(applied_all)"
 
 # A second, harder outage: Redis is killed (SIGKILL, no clean shutdown; the
@@ -52,15 +42,13 @@ log "Redis started again after $(($(date +%s) - t_stop)) s; applied so far: $(ap
 at=$(applied_all)
 wait_progress "$at" 90 || fail "no progress within 90 s after Redis came back"
 at=$(applied_all)
-redis_started=0
-"$ROOT/scripts/stack.sh" redis-stop --kill
+service_stop redis --kill
 log "Redis killed for 3 s (about $at / $DATA_TOTAL applied before)"
 count_data "${DATA_FILES[@]}"
 publish "${DATA_FILES[@]:3}"
 sleep 3
 alive "$WORKER_PID" || fail "worker exited after Redis was killed"
-"$ROOT/scripts/stack.sh" redis-start
-redis_started=1
+service_start redis
 
 wait_applied_all 300
 alive "$WORKER_PID" || fail "worker exited after the outage"

@@ -11,13 +11,6 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 DOWN=${OUTAGE_SECONDS:-5}
-kafka_started=1
-restart_kafka_on_exit() {
-    local rc=$?
-    if ((kafka_started == 0)); then "$ROOT/scripts/stack.sh" kafka-start >/dev/null || true; fi
-    cleanup "$rc"
-}
-trap restart_kafka_on_exit EXIT
 
 gen_data 100000 55 2024-Q3
 count_data "$TEST_DIR/data/wave-1.csv"
@@ -27,13 +20,11 @@ log "wave 1: $DATA_TOTAL rows"
 start_worker worker
 wait_progress 0 90 || fail "no progress within 90 s"
 at=$(applied_all)
-kafka_started=0
-"$ROOT/scripts/stack.sh" kafka-stop
+service_stop kafka
 log "broker stopped (about $at / $DATA_TOTAL applied before; $(applied_all) after)"
 sleep "$DOWN"
 alive "$WORKER_PID" || fail "worker exited while the broker was down (see $TEST_DIR/worker.log)"
-"$ROOT/scripts/stack.sh" kafka-start
-kafka_started=1
+service_start kafka
 alive "$WORKER_PID" || fail "worker exited while the broker was down"
 log "broker up again; applied so far: $(applied_all)"
 
