@@ -23,8 +23,13 @@ start_worker w2 "${WORKER_OPTS[@]}"
 w2=$WORKER_PID
 log "workers w1 (pid $w1) and w2 (pid $w2) in group $GROUP"
 
-# Kill w1 once a part of the topic is applied (both members have their assignment by
-# then: the group forms before anything is applied).
+# Kill w1 once both members hold partitions and a part of the topic is applied. The
+# broker forms the group at once (group.initial.rebalance.delay.ms=0), so w1 may start
+# alone and w2's join rebalances it a moment later: wait for that, bounded.
+for ((i = 0; i < 300; i++)); do
+    grep -q 'partition_assigned' "$TEST_DIR/w2.log" 2>/dev/null && break
+    sleep 0.1
+done
 wait_progress $((DATA_TOTAL / 10)) 90 || fail "no progress within 90 s"
 grep -qi 'assign' "$TEST_DIR/w1.log" || mismatch "w1 never logged a partition assignment before the kill"
 grep -qi 'assign' "$TEST_DIR/w2.log" || mismatch "w2 never logged a partition assignment before the kill"
