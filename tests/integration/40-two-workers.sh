@@ -24,10 +24,12 @@ w2=$WORKER_PID
 log "workers w1 (pid $w1) and w2 (pid $w2) in group $GROUP"
 
 # Kill w1 once both members hold partitions and a part of the topic is applied. The
-# broker forms the group at once (group.initial.rebalance.delay.ms=0), so w1 may start
-# alone and w2's join rebalances it a moment later: wait for that, bounded.
+# broker forms the group at once (group.initial.rebalance.delay.ms=0), so either worker
+# may start alone and the other's join rebalances the group a moment later: wait until
+# both have been assigned partitions, bounded.
 for ((i = 0; i < 300; i++)); do
-    grep -q 'partition_assigned' "$TEST_DIR/w2.log" 2>/dev/null && break
+    grep -q 'partition_assigned' "$TEST_DIR/w1.log" 2>/dev/null &&
+        grep -q 'partition_assigned' "$TEST_DIR/w2.log" 2>/dev/null && break
     sleep 0.1
 done
 wait_progress $((DATA_TOTAL / 10)) 90 || fail "no progress within 90 s"
