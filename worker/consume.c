@@ -30,9 +30,11 @@ typedef struct {
     int64_t expected; /* next offset the stored state expects; -1 = none stored */
     batch_t *batch;
     bool batch_open;
-    rd_kafka_message_t **msgs; /* held until the batch is applied or dropped */
-    batch_msg_t *views;
-    size_t nmsgs, msgs_cap;
+    /* Rejected messages, held until the batch is applied or dropped: the DLQ copy needs
+     * their bytes and headers. Every other message is released as soon as the batch has
+     * decoded it (the batch keeps its own copy), so a batch costs its records only. */
+    rd_kafka_message_t **held;
+    size_t nheld, held_cap;
     bool dlq_sent; /* rejects of the open batch already acknowledged by the DLQ */
 } part_t;
 
@@ -56,6 +58,9 @@ struct worker_run {
     char member[128];
     int exit_code;
     long long flush_deadline_ms; /* 0 = none; bounds the last flush of a graceful stop */
+    rd_kafka_queue_t *consumer_q;
+    size_t prefetch_max;   /* effective queued.min.messages */
+    bool fetcher_may_park; /* the prefetch queue came near prefetch_max since the last wake */
 };
 
 /* ---------------------------------------------------------------- partitions */
@@ -96,10 +101,11 @@ static part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
 }
 
 static void part_drop_batch(worker_run_t *w, part_t *p) {
-    for (size_t i = 0; i < p->nmsgs; i++)
-        rd_kafka_message_destroy(p->msgs[i]);
-    w->pending -= p->nmsgs;
-    p->nmsgs = 0;
+    for (size_t i = 0; i < p->nheld; i++)
+        rd_kafka_message_destroy(p->held[i]);
+    p->nheld = 0;
+    if (p->batch_open)
+        w->pending -= batch_count(p->batch);
     p->batch_open = false;
     p->dlq_sent = false;
 }
@@ -517,6 +523,51 @@ static void report_metrics(worker_run_t *w) {
     }
 }
 
+/* ---------------------------------------------------------------- prefetch */
+
+/* librdkafka 2.0.2 stops fetching once the prefetch queue holds queued.min.messages and
+ * looks again only when its broker thread next wakes, up to 1 s later (2.3.0 added
+ * fetch.queue.backoff.ms for this). A small prefetch, which is what keeps the worker's
+ * memory flat, would then starve it. So when the worker has drained the queue after it
+ * came near the bound, it wakes the fetchers itself: a seek of every assigned partition
+ * to its current position, which, the queue being empty, discards nothing. While the
+ * worker keeps up (live tailing) the queue never comes near the bound and nothing is
+ * sought. */
+static void note_prefetch(worker_run_t *w) {
+    if (w->prefetch_max && rd_kafka_queue_length(w->consumer_q) >= w->prefetch_max / 2)
+        w->fetcher_may_park = true;
+}
+
+static void wake_fetchers(worker_run_t *w) {
+    if (!w->fetcher_may_park || rd_kafka_queue_length(w->consumer_q) > 0)
+        return;
+    w->fetcher_may_park = false;
+    rd_kafka_topic_partition_list_t *list = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_assignment(w->rk, &list);
+    if (!err)
+        err = rd_kafka_position(w->rk, list);
+    if (!err) {
+        rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(list->cnt);
+        for (int i = 0; i < list->cnt; i++)
+            if (list->elems[i].offset >= 0)
+                rd_kafka_topic_partition_list_add(at, list->elems[i].topic,
+                                                  list->elems[i].partition)
+                    ->offset = list->elems[i].offset;
+        if (at->cnt > 0) {
+            rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, at, 0 /* async */);
+            if (e) {
+                note_error(w, "fetch_wake_failed", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(at);
+    } else {
+        note_error(w, "fetch_wake_failed", rd_kafka_err2str(err));
+    }
+    if (list)
+        rd_kafka_topic_partition_list_destroy(list);
+}
+
 /* ---------------------------------------------------------------- main loop */
 
 static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
@@ -537,30 +588,33 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         if (w->batch_started_ms == 0)
             w->batch_started_ms = agg_mono_ms();
     }
-    if (p->nmsgs == p->msgs_cap) {
-        size_t ncap = p->msgs_cap ? p->msgs_cap * 2 : 256;
-        rd_kafka_message_t **nm = realloc(p->msgs, ncap * sizeof *nm);
-        batch_msg_t *nv = nm ? realloc(p->views, ncap * sizeof *nv) : NULL;
-        if (nm)
-            p->msgs = nm;
-        if (!nv) {
-            agg_error("out_of_memory", "what=messages");
-            abort();
-        }
-        p->views = nv;
-        p->msgs_cap = ncap;
-    }
-    batch_msg_t *v = &p->views[p->nmsgs];
-    v->key = m->key;
-    v->key_len = m->key_len;
-    v->value = m->payload;
-    v->value_len = m->len;
-    v->offset = m->offset;
-    v->opaque = m;
-    p->msgs[p->nmsgs++] = m;
+    batch_msg_t v = {.key = m->key,
+                     .key_len = m->key_len,
+                     .value = m->payload,
+                     .value_len = m->len,
+                     .offset = m->offset,
+                     .opaque = m};
+    const batch_reject_t *rejects;
+    size_t nrejects = batch_rejects(p->batch, &rejects);
+    int ended = batch_add(p->batch, &v);
     w->pending++;
     w->c.messages++;
-    if (batch_add(p->batch, v) == 1) {
+    if (batch_rejects(p->batch, &rejects) == nrejects) {
+        rd_kafka_message_destroy(m);
+    } else {
+        if (p->nheld == p->held_cap) {
+            size_t ncap = p->held_cap ? p->held_cap * 2 : 16;
+            rd_kafka_message_t **nh = realloc(p->held, ncap * sizeof *nh);
+            if (!nh) {
+                agg_error("out_of_memory", "what=rejected_messages");
+                abort();
+            }
+            p->held = nh;
+            p->held_cap = ncap;
+        }
+        p->held[p->nheld++] = m;
+    }
+    if (ended == 1) {
         /* A close marker ends the batch: what follows it is applied after it. */
         flush(w);
     }
@@ -597,6 +651,9 @@ int worker_run(const worker_conf_t *conf) {
         /* A killed worker's partitions move after this long (librdkafka's 45 s default
          * stalls them for too long); -X group.instance.id=... avoids even that. */
         "session.timeout.ms", "10000",
+        /* The prefetch bound, in messages (librdkafka's default, 100,000, is ~65 MiB of
+         * queued messages here); see wake_fetchers(). */
+        "queued.min.messages", "30000",
         NULL,
     };
     char host[64] = "worker";
@@ -614,6 +671,10 @@ int worker_run(const worker_conf_t *conf) {
         rd_kafka_conf_destroy(kc);
         return 2;
     }
+    char qmin[32];
+    size_t qmin_len = sizeof qmin;
+    if (rd_kafka_conf_get(kc, "queued.min.messages", qmin, &qmin_len) == RD_KAFKA_CONF_OK)
+        w.prefetch_max = (size_t)strtoull(qmin, NULL, 10);
     rd_kafka_conf_set_opaque(kc, &w);
     rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
 
@@ -635,6 +696,7 @@ int worker_run(const worker_conf_t *conf) {
         return 1;
     }
     rd_kafka_poll_set_consumer(w.rk);
+    w.consumer_q = rd_kafka_queue_get_consumer(w.rk);
 
     /* The DLQ must exist before a reject can be parked there (brokers usually refuse
      * auto-creation). Waits for the broker rather than failing at startup. */
@@ -682,8 +744,12 @@ int worker_run(const worker_conf_t *conf) {
             else
                 on_message(&w, m);
         }
-        if (w.pending && (!m || w.pending >= (size_t)conf->batch_size ||
-                          now - w.batch_started_ms >= conf->batch_ms))
+        bool full = w.pending >= (size_t)conf->batch_size;
+        if (full)
+            note_prefetch(&w);
+        if (!m)
+            wake_fetchers(&w); /* before applying, so the fetch overlaps the Redis work */
+        if (w.pending && (!m || full || now - w.batch_started_ms >= conf->batch_ms))
             flush(&w);
         if (now >= next_metrics) {
             report_metrics(&w);
@@ -715,10 +781,11 @@ int worker_run(const worker_conf_t *conf) {
     for (size_t i = 0; i < w.nparts; i++) {
         part_remove(&w, &w.parts[i]);
         batch_free(w.parts[i].batch);
-        free(w.parts[i].msgs);
-        free(w.parts[i].views);
+        free(w.parts[i].held);
     }
     free(w.parts);
+    if (w.consumer_q)
+        rd_kafka_queue_destroy(w.consumer_q);
     rd_kafka_destroy(w.rk);
     dlq_free(w.dlq);
     store_free(w.store);
