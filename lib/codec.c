@@ -336,6 +336,67 @@ static int decode_report(const Agg__V1__Report *rep, agg_record_t *r, char *errs
     return 0;
 }
 
+/* protobuf-c copies a string field's wire bytes and NUL-terminates the copy, so a NUL
+ * inside the bytes would silently cut the string: "3.1\0x" would become indicator "3.1"
+ * and merge with another record. This walks the (already successfully unpacked) wire
+ * bytes once, with the generated descriptors, and names the first string field that
+ * holds a NUL byte. Returns that field's name, or NULL. */
+static const char *string_with_nul(const uint8_t *p, size_t len,
+                                   const ProtobufCMessageDescriptor *desc, int depth) {
+    size_t i = 0;
+    while (i < len) {
+        uint64_t key = 0;
+        for (int shift = 0;; shift += 7) {
+            if (i >= len || shift > 63)
+                return NULL; /* cannot happen after a successful unpack */
+            uint8_t b = p[i++];
+            key |= (uint64_t)(b & 0x7f) << shift;
+            if (!(b & 0x80))
+                break;
+        }
+        unsigned wire_type = (unsigned)(key & 7);
+        uint64_t n = 0;
+        switch (wire_type) {
+        case 0: /* varint */
+            while (i < len && (p[i] & 0x80))
+                i++;
+            i++;
+            continue;
+        case 1: /* 64-bit */
+            i += 8;
+            continue;
+        case 5: /* 32-bit */
+            i += 4;
+            continue;
+        case 2: /* length-delimited: the case of interest */
+            for (int shift = 0;; shift += 7) {
+                if (i >= len || shift > 63)
+                    return NULL;
+                uint8_t b = p[i++];
+                n |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                    break;
+            }
+            if (n > len - i)
+                return NULL;
+            break;
+        default:
+            return NULL; /* groups: not in this schema */
+        }
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3));
+        if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n))
+            return f->name;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 8) {
+            const char *inner = string_with_nul(p + i, (size_t)n, f->descriptor, depth + 1);
+            if (inner)
+                return inner;
+        }
+        i += (size_t)n;
+    }
+    return NULL;
+}
+
 /* Never call protobuf_c_message_free_unpacked() on what this decodes: the memory
  * belongs to the arena and goes at agg_arena_reset(). */
 int agg_decode(const void *data, size_t len, agg_arena_t *arena, agg_msg_t *out,
@@ -349,6 +410,12 @@ int agg_decode(const void *data, size_t len, agg_arena_t *arena, agg_msg_t *out,
         arena->fallback_allocs++;
     if (env == NULL) {
         set_err(errstr, errstr_size, "undecodable: not a valid protobuf Envelope");
+        return -1;
+    }
+    const char *nul_field =
+        string_with_nul(data, len, &agg__v1__envelope__descriptor, 0);
+    if (nul_field) {
+        set_err(errstr, errstr_size, "invalid field %s: NUL byte in the text", nul_field);
         return -1;
     }
     /* has_schema_version is false when absent; the generated default is then 1. */

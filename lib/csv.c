@@ -98,8 +98,7 @@ typedef struct {
     size_t field_start; /* offset of the current field in buf */
 } row_t;
 
-/* Keeps one byte free after every field for its NUL, so ending a field never fails
- * for lack of room. */
+/* Keeps one byte free after the field for its NUL. */
 static bool row_put(row_t *r, int c) {
     if (r->used + 2 > AGG_CSV_ROW_MAX)
         return false;
@@ -107,17 +106,22 @@ static bool row_put(row_t *r, int c) {
     return true;
 }
 
-static bool row_end_field(row_t *r) {
+typedef enum { FIELD_OK = 0, FIELD_TOO_MANY, FIELD_ROW_TOO_LONG } field_end_t;
+
+/* Empty fields take a NUL each without any row_put(), so room is checked here too. */
+static field_end_t row_end_field(row_t *r) {
     agg_csv_t *csv = r->csv;
     if (csv->nfields >= AGG_CSV_FIELDS_MAX)
-        return false;
+        return FIELD_TOO_MANY;
+    if (r->used >= AGG_CSV_ROW_MAX)
+        return FIELD_ROW_TOO_LONG;
     csv->buf[r->used] = '\0';
     csv->field[csv->nfields] = csv->buf + r->field_start;
     csv->field_len[csv->nfields] = r->used - r->field_start;
     csv->nfields++;
     r->used++;
     r->field_start = r->used;
-    return true;
+    return FIELD_OK;
 }
 
 
@@ -129,6 +133,11 @@ static int fail_too_many(char *errstr, size_t errstr_size) {
     return agg_fail(errstr, errstr_size, "more than %d fields", AGG_CSV_FIELDS_MAX);
 }
 
+static int fail_field_end(field_end_t e, char *errstr, size_t errstr_size) {
+    return e == FIELD_TOO_MANY ? fail_too_many(errstr, errstr_size)
+                               : fail_too_long(errstr, errstr_size);
+}
+
 /* Reads one row, which spans several physical lines when a quoted field holds line
  * breaks. Returns 1, 0 at end of input, -1 on error; *blank is set for an empty line. */
 static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
@@ -136,6 +145,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
     row_t r = {.csv = csv};
     int state = ST_FIELD_START;
     bool any = false; /* whether the row has any byte before its line break */
+    field_end_t fe = FIELD_OK;
     csv->line = csv->next_line;
     csv->nfields = 0;
     *blank = false;
@@ -150,8 +160,9 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
             if (state == ST_QUOTED)
                 return agg_fail(errstr, errstr_size,
                             "unterminated quoted field at end of input");
-            if (!row_end_field(&r))
-                return fail_too_many(errstr, errstr_size);
+            field_end_t e = row_end_field(&r);
+            if (e != FIELD_OK)
+                return fail_field_end(e, errstr, errstr_size);
             return 1;
         }
         bool line_break = c == '\n' || c == '\r';
@@ -163,8 +174,9 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                 return 1;
             }
             /* The break is consumed: no resync needed on this error. */
-            if (!row_end_field(&r))
-                return fail_too_many(errstr, errstr_size);
+            field_end_t e = row_end_field(&r);
+            if (e != FIELD_OK)
+                return fail_field_end(e, errstr, errstr_size);
             return 1;
         }
         any = true;
@@ -180,8 +192,8 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
             /* fall through */
         case ST_UNQUOTED:
             if (c == ',') {
-                if (!row_end_field(&r))
-                    goto too_many_fields;
+                if ((fe = row_end_field(&r)) != FIELD_OK)
+                    goto field_error;
                 state = ST_FIELD_START;
             } else if (c == '"') {
                 skip_line(csv, s);
@@ -210,8 +222,8 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                     goto row_too_long;
                 state = ST_QUOTED;
             } else if (c == ',') {
-                if (!row_end_field(&r))
-                    goto too_many_fields;
+                if ((fe = row_end_field(&r)) != FIELD_OK)
+                    goto field_error;
                 state = ST_FIELD_START;
             } else {
                 skip_line(csv, s);
@@ -225,9 +237,9 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
 row_too_long:
     skip_line(csv, s);
     return fail_too_long(errstr, errstr_size);
-too_many_fields:
+field_error:
     skip_line(csv, s);
-    return fail_too_many(errstr, errstr_size);
+    return fail_field_end(fe, errstr, errstr_size);
 }
 
 int agg_csv_next(agg_csv_t *csv, char *errstr, size_t errstr_size) {

@@ -308,7 +308,49 @@ static void test_arena_fallback(void) {
     free(buf);
 }
 
-TEST_MAIN(TEST(test_round_trip_all_fields), TEST(test_round_trip_absent_optionals),
+/* protobuf-c would cut a string at an embedded NUL; the decoder must refuse it instead,
+ * naming the field (in the report and in a nested message alike). */
+static void test_nul_inside_a_string_is_refused(void) {
+    static const struct {
+        const char *field, *marker;
+    } cases[] = {{"indicator", "7.1X"}, {"region", "orkhXn"}, {"title", "TitleX"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        Agg__V1__Report rep = AGG__V1__REPORT__INIT;
+        rep.region = "orkhon";
+        rep.year = 2025;
+        rep.quarter = 1;
+        rep.goal = "7";
+        rep.indicator = "7.1";
+        if (strcmp(cases[c].field, "indicator") == 0)
+            rep.indicator = (char *)cases[c].marker;
+        else if (strcmp(cases[c].field, "region") == 0)
+            rep.region = (char *)cases[c].marker;
+        else
+            rep.title = (char *)cases[c].marker;
+        Agg__V1__Envelope env = AGG__V1__ENVELOPE__INIT;
+        env.body_case = AGG__V1__ENVELOPE__BODY_REPORT;
+        env.report = &rep;
+        uint8_t buf[256];
+        size_t len = agg__v1__envelope__pack(&env, buf);
+        size_t mlen = strlen(cases[c].marker);
+        uint8_t *at = memmem(buf, len, cases[c].marker, mlen);
+        CHECK(at != NULL);
+        if (!at)
+            continue;
+        at[strchr(cases[c].marker, 'X') - cases[c].marker] = '\0';
+
+        agg_arena_t arena;
+        CHECK(agg_arena_init(&arena, 1024) == 0);
+        agg_msg_t m;
+        char err[256] = "", want[128];
+        snprintf(want, sizeof want, "invalid field %s: NUL byte in the text", cases[c].field);
+        CHECK(agg_decode(buf, len, &arena, &m, err, sizeof err) == -1);
+        CHECK_STR(err, want);
+        agg_arena_free(&arena);
+    }
+}
+
+TEST_MAIN(TEST(test_round_trip_all_fields), TEST(test_nul_inside_a_string_is_refused), TEST(test_round_trip_absent_optionals),
           TEST(test_schema_defaults_when_fields_missing), TEST(test_close_marker),
           TEST(test_garbage_is_undecodable), TEST(test_wrong_schema_version),
           TEST(test_field_limits), TEST(test_arena_fallback))

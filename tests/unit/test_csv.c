@@ -265,6 +265,16 @@ static void long_rows(void) {
     CHECK(next() == 1);
     CHECK_I64(csv.line, 3);
     CHECK_STR(csv.field[0], "ok");
+
+    /* a long field followed by empty fields: each takes a NUL of the row's room */
+    memset(text, 'w', AGG_CSV_ROW_MAX - 2);
+    memcpy(text + AGG_CSV_ROW_MAX - 2, ",,,,\nok\n", 8);
+    open_text(text, AGG_CSV_ROW_MAX + 6);
+    CHECK(next() == -1);
+    CHECK_STR(err, "row longer than 65535 bytes");
+    CHECK(next() == 1);
+    CHECK_I64(csv.line, 2);
+    CHECK_STR(csv.field[0], "ok");
     free(text);
 }
 
