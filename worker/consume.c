@@ -36,6 +36,10 @@ typedef struct {
     rd_kafka_message_t **held;
     size_t nheld, held_cap;
     bool dlq_sent; /* rejects of the open batch already acknowledged by the DLQ */
+    /* A seek back to the stored offset failed: until one succeeds, the consumer's
+     * position is not where the stored state expects, so messages are dropped. */
+    bool seek_pending;
+    long long seek_retry_ms;
 } part_t;
 
 typedef struct {
@@ -50,7 +54,7 @@ struct worker_run {
     dlq_t *dlq;
     part_t *parts;
     size_t nparts;
-    size_t pending; /* messages held in open batches */
+    size_t pending; /* messages in open batches (decoded; only rejects still held) */
     long long batch_started_ms;
     long long last_activity_ms;
     counters_t c;
@@ -97,6 +101,7 @@ static part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
     p->partition = partition;
     p->expected = -1;
     p->batch_open = false;
+    p->seek_pending = false;
     return p;
 }
 
@@ -152,23 +157,32 @@ static void commit_to_kafka(worker_run_t *w, const part_t *p) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Moves the consumer back to the offset the stored state expects. Until that succeeds
+ * the partition's messages are dropped (on_message() retries), never applied: applying
+ * from anywhere else would skip or repeat messages. */
 static void seek_to_stored(worker_run_t *w, part_t *p, int64_t stored) {
+    p->expected = stored;
+    p->seek_pending = true;
+    p->seek_retry_ms = agg_mono_ms() + 1000;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
+    if (!l) {
+        note_error(w, "seek_failed", "out of memory");
         return;
+    }
     rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
         stored >= 0 ? stored : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_error_t *err = rd_kafka_seek_partitions(w->rk, l, 5000);
     if (err) {
-        agg_warn("seek_failed", "topic=%s partition=%d error=\"%s\"", p->topic, p->partition,
-                 rd_kafka_error_string(err));
+        agg_warn("seek_failed", "topic=%s partition=%d offset=%" PRId64 " error=\"%s\"",
+                 p->topic, p->partition, stored, rd_kafka_error_string(err));
         rd_kafka_error_destroy(err);
     } else if (l->elems[0].err) {
-        agg_warn("seek_failed", "topic=%s partition=%d error=\"%s\"", p->topic, p->partition,
-                 rd_kafka_err2str(l->elems[0].err));
+        agg_warn("seek_failed", "topic=%s partition=%d offset=%" PRId64 " error=\"%s\"",
+                 p->topic, p->partition, stored, rd_kafka_err2str(l->elems[0].err));
+    } else {
+        p->seek_pending = false;
     }
     rd_kafka_topic_partition_list_destroy(l);
-    p->expected = stored;
 }
 
 /* Sends the rejects of every open batch to the DLQ and waits for the acks. */
@@ -530,10 +544,11 @@ static void report_metrics(worker_run_t *w) {
  * fetch.queue.backoff.ms for this). A small prefetch, which is what keeps the worker's
  * memory flat, would then starve it. So when the worker has drained the queue after it
  * came near the bound, it wakes the fetchers itself: a seek of every assigned partition
- * to its current position, which, the queue being empty, discards nothing. While the
- * worker keeps up (live tailing) the queue never comes near the bound and nothing is
- * sought. */
-static void note_prefetch(worker_run_t *w) {
+ * to its current position (the next offset the application would get, so nothing is
+ * skipped or repeated). The queue being empty, the seek discards nothing queued; a fetch
+ * response in flight at that moment is dropped and fetched again. While the worker keeps
+ * up (live tailing) the queue never comes near the bound and nothing is sought. */
+static void mark_fetcher_may_park(worker_run_t *w) {
     if (w->prefetch_max && rd_kafka_queue_length(w->consumer_q) >= w->prefetch_max / 2)
         w->fetcher_may_park = true;
 }
@@ -548,19 +563,24 @@ static void wake_fetchers(worker_run_t *w) {
         err = rd_kafka_position(w->rk, list);
     if (!err) {
         rd_kafka_topic_partition_list_t *at = rd_kafka_topic_partition_list_new(list->cnt);
-        for (int i = 0; i < list->cnt; i++)
-            if (list->elems[i].offset >= 0)
-                rd_kafka_topic_partition_list_add(at, list->elems[i].topic,
-                                                  list->elems[i].partition)
-                    ->offset = list->elems[i].offset;
-        if (at->cnt > 0) {
+        for (int i = 0; at && i < list->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &list->elems[i];
+            const part_t *p = part_find(w, tp->topic, tp->partition);
+            /* No position yet (nothing consumed, or just sought): nothing to keep. */
+            if (tp->offset < 0 || !p || p->seek_pending)
+                continue;
+            rd_kafka_topic_partition_list_add(at, tp->topic, tp->partition)->offset =
+                tp->offset;
+        }
+        if (at && at->cnt > 0) {
             rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, at, 0 /* async */);
             if (e) {
                 note_error(w, "fetch_wake_failed", rd_kafka_error_string(e));
                 rd_kafka_error_destroy(e);
             }
         }
-        rd_kafka_topic_partition_list_destroy(at);
+        if (at)
+            rd_kafka_topic_partition_list_destroy(at);
     } else {
         note_error(w, "fetch_wake_failed", rd_kafka_err2str(err));
     }
@@ -575,6 +595,16 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
     part_t *p = part_find(w, topic, m->partition);
     if (!p) {
         rd_kafka_message_destroy(m); /* from a partition no longer ours */
+        return;
+    }
+    if (p->seek_pending) {
+        if (agg_mono_ms() >= p->seek_retry_ms)
+            seek_to_stored(w, p, p->expected);
+        rd_kafka_message_destroy(m); /* fetched from the old position */
+        return;
+    }
+    if (p->expected >= 0 && m->offset < p->expected) {
+        rd_kafka_message_destroy(m); /* already applied: a redelivery */
         return;
     }
     if (!p->batch_open) {
@@ -746,7 +776,7 @@ int worker_run(const worker_conf_t *conf) {
         }
         bool full = w.pending >= (size_t)conf->batch_size;
         if (full)
-            note_prefetch(&w);
+            mark_fetcher_may_park(&w);
         if (!m)
             wake_fetchers(&w); /* before applying, so the fetch overlaps the Redis work */
         if (w.pending && (!m || full || now - w.batch_started_ms >= conf->batch_ms))
