@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agg/keys.h"
+#include "agg/period.h"
 #include "agg/record.h"
 
 #define REDIS_DEFAULT_PORT 6379
@@ -504,5 +506,42 @@ int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
                         REDIS_DB_MAX);
         out->db = (int)d;
     }
+    return 0;
+}
+
+int agg_check_topic_prefix(const char *prefix, char *errstr, size_t errstr_size) {
+    size_t len = strlen(prefix);
+    const size_t longest_suffix = sizeof "summaries" - 1; /* > AGG_QUARTER_ID_LEN, "dlq" */
+    if (len + longest_suffix > AGG_TOPIC_NAME_MAX)
+        return agg_fail(errstr, errstr_size, "topic prefix longer than %zu bytes",
+                        AGG_TOPIC_NAME_MAX - longest_suffix);
+    for (size_t i = 0; i < len; i++) {
+        char c = prefix[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return agg_fail(errstr, errstr_size,
+                            "topic prefix \"%s\": topic names allow only [a-zA-Z0-9._-]",
+                            prefix);
+    }
+    return 0;
+}
+
+int agg_check_key_prefix(const char *key_prefix, const char *topic_prefix, char *errstr,
+                         size_t errstr_size) {
+    size_t len = strlen(key_prefix);
+    if (len == 0 || len > AGG_KEY_PREFIX_MAX)
+        return agg_fail(errstr, errstr_size, "key prefix must have 1 to %d bytes",
+                        AGG_KEY_PREFIX_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)key_prefix[i] <= ' ' || key_prefix[i] == 0x7f)
+            return agg_fail(errstr, errstr_size,
+                            "key prefix: byte %zu is a space or a control byte", i + 1);
+    const size_t offsets_key = len + sizeof ":internal:offsets:" - 1 + strlen(topic_prefix) +
+                               AGG_QUARTER_ID_LEN;
+    if (offsets_key >= AGG_KEY_MAX)
+        return agg_fail(errstr, errstr_size,
+                        "key prefix and topic prefix together too long: the offsets key "
+                        "would need %zu bytes (max %d)",
+                        offsets_key, AGG_KEY_MAX - 1);
     return 0;
 }

@@ -20,7 +20,7 @@
 #include "produce.h"
 
 /* Kafka limits topic names to 249 bytes; the prefix is followed by "YYYY-Qn". */
-#define TOPIC_NAME_MAX 249
+#define TOPIC_NAME_MAX AGG_TOPIC_NAME_MAX
 
 static struct {
     bool help;
@@ -124,28 +124,6 @@ static void set_log_level(void) {
     agg_log_level = cfg.quiet ? AGG_LOG_ERROR : cfg.verbose ? AGG_LOG_DEBUG : AGG_LOG_INFO;
 }
 
-/* Topic names allow [a-zA-Z0-9._-]; checked here so a bad prefix is a usage error and
- * not one delivery failure per row. */
-static int check_prefix(const char *prefix, char *errstr, size_t errstr_size) {
-    size_t len = strlen(prefix);
-    if (len + AGG_QUARTER_ID_LEN > TOPIC_NAME_MAX) {
-        snprintf(errstr, errstr_size, "--topic-prefix: longer than %d bytes",
-                 TOPIC_NAME_MAX - AGG_QUARTER_ID_LEN);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        char c = prefix[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-')) {
-            snprintf(errstr, errstr_size,
-                     "--topic-prefix: \"%s\": topic names allow only [a-zA-Z0-9._-]",
-                     prefix);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* How long to wait on the broker: --timeout-ms, or a smaller message.timeout.ms given
  * with -X/-F (waiting for a topic is part of delivering a message, so an operator who
  * shortened the delivery timeout means the whole wait). */
@@ -222,7 +200,7 @@ static int close_main(int argc, char **argv, agg_kprops_t *props) {
                  cfg.quarter);
         return usage_error(err);
     }
-    if (check_prefix(cfg.topic_prefix, err, sizeof err) != 0)
+    if (agg_check_topic_prefix(cfg.topic_prefix, err, sizeof err) != 0)
         return usage_error(err);
     char qid[AGG_QUARTER_ID_LEN + 1], topic[TOPIC_NAME_MAX + 1];
     if (agg_quarter_format(year, quarter, qid, sizeof qid) != 0)
@@ -278,7 +256,7 @@ static int publish_main(int argc, char **argv, agg_kprops_t *props) {
             return usage_error(err);
         }
     }
-    if (check_prefix(cfg.topic_prefix, err, sizeof err) != 0)
+    if (agg_check_topic_prefix(cfg.topic_prefix, err, sizeof err) != 0)
         return usage_error(err);
 
     /* A bad list or bad -X is a configuration error: report it before reading input. */

@@ -95,6 +95,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "agg-worker: --redis-url: %s\n", err);
         return 2;
     }
+    if (agg_check_topic_prefix(conf.topic_prefix, err, sizeof err) != 0 ||
+        agg_check_key_prefix(conf.key_prefix, conf.topic_prefix, err, sizeof err) != 0) {
+        fprintf(stderr, "agg-worker: %s\n", err);
+        return 2;
+    }
+    /* Both fit: the prefix check bounds the prefix by the longest suffix. */
     if (!conf.dlq_topic) {
         snprintf(conf.dlq_topic_buf, sizeof conf.dlq_topic_buf, "%sdlq", conf.topic_prefix);
         conf.dlq_topic = conf.dlq_topic_buf;

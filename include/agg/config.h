@@ -60,4 +60,16 @@ typedef struct {
 int agg_redis_url_parse(const char *url, agg_redis_url_t *out, char *errstr,
                         size_t errstr_size);
 
+/* Names built from the deployment prefixes (SPEC 10), checked once at startup so a bad
+ * prefix is a usage error, never a truncated key or topic name later. Kafka topic names
+ * allow [a-zA-Z0-9._-] and at most AGG_TOPIC_NAME_MAX bytes; the longest topic built
+ * from the prefix is "<prefix>summaries". The key prefix starts every Redis key: at most
+ * AGG_KEY_PREFIX_MAX bytes, no spaces or control bytes, and short enough together with
+ * the topic prefix for "<key prefix>:internal:offsets:<topic>" to fit AGG_KEY_MAX. */
+#define AGG_TOPIC_NAME_MAX 249
+#define AGG_KEY_PREFIX_MAX 64
+int agg_check_topic_prefix(const char *prefix, char *errstr, size_t errstr_size);
+int agg_check_key_prefix(const char *key_prefix, const char *topic_prefix, char *errstr,
+                         size_t errstr_size);
+
 #endif

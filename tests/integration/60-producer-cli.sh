@@ -100,4 +100,19 @@ run_produce good -b "$AGG_KAFKA_BOOTSTRAP" --topic-prefix "${TOPIC_PREFIX}g." "$
 expect_eq "valid file: exit code" 0 "$RC"
 expect_eq "valid file: messages published" 1 "$(topic_count "${TOPIC_PREFIX}g.2024-Q2")"
 
+# The worker refuses prefixes that would make bad or truncated names, before connecting.
+set +e
+out=$("$AGG_BIN/agg-worker" --key-prefix "a b" 2>&1); rc=$?
+set -e
+expect_eq "worker, key prefix with a space: exit code" 2 "$rc"
+expect_eq "worker, key prefix with a space: message" \
+    "agg-worker: key prefix: byte 2 is a space or a control byte" "$out"
+set +e
+out=$("$AGG_BIN/agg-worker" --key-prefix "$(printf 'k%.0s' {1..60})" \
+    --topic-prefix "$(printf 't%.0s' {1..200})" 2>&1); rc=$?
+set -e
+expect_eq "worker, prefixes too long for the offsets key: exit code" 2 "$rc"
+expect_eq "worker, prefixes too long for the offsets key: message" \
+    "agg-worker: key prefix and topic prefix together too long: the offsets key would need 285 bytes (max 255)" "$out"
+
 assert_all_passed

@@ -441,7 +441,8 @@ int main(int argc, char **argv) {
     if (opt.csv_out) {
         if (!(csv = fopen(opt.csv_out, "w"))) {
             fprintf(stderr, "agg-loadgen: %s: %s\n", opt.csv_out, strerror(errno));
-            rd_kafka_destroy(rk);
+            if (rk) /* NULL in a dry run */
+                rd_kafka_destroy(rk);
             free(revs);
             return 1;
         }
