@@ -69,7 +69,8 @@ $(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The batch builder's arithmetic is tested without Kafka or Redis.
-$(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/libagg.a
+$(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/worker/scopes.o \
+    $(BUILD)/worker/args.o $(BUILD)/libagg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 

@@ -15,54 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/contrib.h"
 #include "agg/log.h"
+#include "args.h"
+#include "scopes.h"
 #include "worker.h"
 
-/* Field layout of a scope's deltas. The six counts are always written so a new scope
- * has them all (a "0" is a value, not an absence). */
-enum {
-    F_INDICATORS,
-    F_ASSESSED,
-    F_COMPLETION_SUM,
-    F_MET,
-    F_PARTIAL,
-    F_UNMET,
-    F_AMOUNT, /* 6 amounts: target count/person/mnt, achieved count/person/mnt */
-    F_AMOUNT_COUNT = F_AMOUNT + 6, /* records carrying each amount */
-    F__N = F_AMOUNT_COUNT + 6
-};
-#define N_SUMMED_UNITS 3 /* count, person, mnt: unit values 0..2 */
-
-static const char *const field_names[F__N] = {
-    "indicators",          "assessed",           "completion_sum_x100",
-    "met",                 "partial",            "unmet",
-    "target_x100:count",   "target_x100:person", "target_x100:mnt",
-    "achieved_x100:count", "achieved_x100:person", "achieved_x100:mnt",
-    "#target_x100:count",  "#target_x100:person", "#target_x100:mnt",
-    "#achieved_x100:count", "#achieved_x100:person", "#achieved_x100:mnt",
-};
-
-typedef struct {
-    bool used;
-    char region[AGG_REGION_MAX + 1]; /* "" = all regions */
-    char goal[AGG_GOAL_MAX + 1];     /* "" = all goals */
-    int64_t d[F__N];
-} scope_t;
-
-/* A record's contribution to the aggregates, parsed from a record or a stored state. */
-typedef struct {
-    int32_t revision;
-    agg_unit_t unit;
-    bool has_completion, has_target, has_achieved;
-    int32_t completion_x100;
-    int64_t target_x100, achieved_x100;
-    char goal[AGG_GOAL_MAX + 1];
-} contrib_t;
 
 typedef struct {
     size_t rec;     /* index into recs */
     bool has_old;
-    contrib_t old;
+    agg_contrib_t old;
     bool changed;   /* replaces what is stored */
 } winner_t;
 
@@ -72,15 +35,6 @@ typedef struct {
     char key[AGG_KEY_MAX];
 } region_group_t;
 
-/* Growable argument list: strings live in one buffer, addressed by offset until the
- * list is final (the buffer may move while it grows). */
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    size_t *off, *alen;
-    const char **argv;
-    size_t n, ncap;
-} args_t;
 
 /* What the sort looks at first, so that it rarely needs strcmp: the region as a small
  * number (a batch holds few regions) and a hash of the indicator. */
@@ -122,101 +76,13 @@ struct batch {
     size_t ngroups, groups_cap;
     bool winners_ready;
 
-    scope_t *scopes;
-    size_t scopes_cap, nscopes;
+    scopes_t scopes;
 
     args_t read_args;
     args_t script;
     size_t applied, unchanged;
 };
 
-/* ---------------------------------------------------------------- small helpers */
-
-static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
-    if (need <= *cap)
-        return p;
-    size_t ncap = *cap ? *cap : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *np = realloc(p, ncap * elem);
-    if (!np) {
-        agg_error("out_of_memory", "bytes=%zu", ncap * elem);
-        abort(); /* a worker without memory cannot make progress; restart is the cure */
-    }
-    *cap = ncap;
-    return np;
-}
-
-static void args_clear(args_t *a) {
-    a->len = 0;
-    a->n = 0;
-}
-
-static void args_add(args_t *a, const char *s, size_t len) {
-    a->buf = grow(a->buf, &a->cap, a->len + len + 1, 1);
-    if (a->n + 1 > a->ncap) {
-        size_t ncap = a->ncap ? a->ncap * 2 : 256;
-        size_t *off = realloc(a->off, ncap * sizeof *off);
-        size_t *alen = off ? realloc(a->alen, ncap * sizeof *alen) : NULL;
-        const char **argv = alen ? realloc(a->argv, ncap * sizeof *argv) : NULL;
-        if (off)
-            a->off = off;
-        if (alen)
-            a->alen = alen;
-        if (!argv) {
-            agg_error("out_of_memory", "what=args");
-            abort();
-        }
-        a->argv = argv;
-        a->ncap = ncap;
-    }
-    memcpy(a->buf + a->len, s, len);
-    a->buf[a->len + len] = '\0';
-    a->off[a->n] = a->len;
-    a->alen[a->n] = len;
-    a->len += len + 1;
-    a->n++;
-}
-
-static void args_str(args_t *a, const char *s) { args_add(a, s, strlen(s)); }
-
-/* Decimal text of v into buf (>= 21 bytes, no NUL); returns the length. snprintf was a
- * tenth of the worker's CPU here: this runs a few times per record. */
-static size_t fmt_i64(char *buf, int64_t v) {
-    char tmp[24];
-    size_t n = 0, len = 0;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        buf[len++] = '-';
-    while (n)
-        buf[len++] = tmp[--n];
-    return len;
-}
-
-static void args_i64(args_t *a, int64_t v) {
-    char tmp[24];
-    args_add(a, tmp, fmt_i64(tmp, v));
-}
-
-/* Placeholder for a count known only later. */
-static size_t args_reserve(args_t *a) {
-    args_add(a, "0000000000", 10);
-    return a->n - 1;
-}
-
-static void args_patch(args_t *a, size_t idx, int64_t v) {
-    int n = snprintf(a->buf + a->off[idx], 11, "%" PRId64, v);
-    a->alen[idx] = (size_t)n;
-}
-
-static void args_finish(args_t *a, size_t from) {
-    for (size_t i = from; i < a->n; i++)
-        a->argv[i] = a->buf + a->off[i];
-}
 
 /* The record copies what the worker needs out of the decoded message, so the arena is
  * reset per message: it only has to hold one decoded envelope (title <= 4 KiB). */
@@ -236,12 +102,6 @@ batch_t *batch_new(const worker_conf_t *conf) {
     return b;
 }
 
-static void args_free(args_t *a) {
-    free(a->buf);
-    free(a->off);
-    free(a->alen);
-    free(a->argv);
-}
 
 void batch_free(batch_t *b) {
     if (!b)
@@ -254,7 +114,7 @@ void batch_free(batch_t *b) {
     free(b->order);
     free(b->winners);
     free(b->groups);
-    free(b->scopes);
+    scopes_free(&b->scopes);
     args_free(&b->read_args);
     args_free(&b->script);
     free(b);
@@ -295,7 +155,7 @@ static uint32_t region_id(batch_t *b, const char *region) {
     for (size_t i = 0; i < b->nregion_names; i++)
         if (b->region_names[i].hash == h && strcmp(b->region_names[i].name, region) == 0)
             return (uint32_t)i;
-    b->region_names = grow(b->region_names, &b->region_names_cap, b->nregion_names + 1,
+    b->region_names = grow_or_abort(b->region_names, &b->region_names_cap, b->nregion_names + 1,
                            sizeof *b->region_names);
     region_name_t *r = &b->region_names[b->nregion_names];
     r->hash = h;
@@ -307,7 +167,7 @@ static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...) {
-    b->rejects = grow(b->rejects, &b->rejects_cap, b->nrejects + 1, sizeof *b->rejects);
+    b->rejects = grow_or_abort(b->rejects, &b->rejects_cap, b->nrejects + 1, sizeof *b->rejects);
     batch_reject_t *r = &b->rejects[b->nrejects++];
     va_list ap;
     va_start(ap, fmt);
@@ -371,8 +231,8 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
                r->region);
         return 0;
     }
-    b->recs = grow(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
-    b->keys = grow(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
+    b->recs = grow_or_abort(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
+    b->keys = grow_or_abort(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
     b->keys[b->nrecs].indicator_hash = fnv1a(r->indicator);
     b->keys[b->nrecs].region_id = region_id(b, r->region);
     agg_record_t *kept = &b->recs[b->nrecs++];
@@ -443,7 +303,7 @@ static void find_winners(batch_t *b) {
         if (b->ngroups == 0 ||
             b->keys[b->winners[b->groups[b->ngroups - 1].first].rec].region_id !=
                 b->keys[b->order[i]].region_id) {
-            b->groups = grow(b->groups, &b->groups_cap, b->ngroups + 1, sizeof *b->groups);
+            b->groups = grow_or_abort(b->groups, &b->groups_cap, b->ngroups + 1, sizeof *b->groups);
             region_group_t *g = &b->groups[b->ngroups++];
             g->first = b->nwinners;
             g->count = 0;
@@ -485,61 +345,18 @@ int batch_read_cmd(batch_t *b, size_t i, int *argc, const char ***argv,
     return 0;
 }
 
-/* Parses "<rev>|<unit>|<c>|<t>|<a>|<goal>". Returns 0 or -1. */
-static int parse_i64(const char **p, const char *end, char stop, bool *has, int64_t *out) {
-    const char *s = *p;
-    bool neg = false;
-    uint64_t v = 0;
-    *has = false;
-    if (s < end && *s == '-') {
-        neg = true;
-        s++;
-    }
-    const char *digits = s;
-    while (s < end && *s >= '0' && *s <= '9') {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-        s++;
-    }
-    if (s == end || *s != stop)
-        return -1;
-    if (s > digits) {
-        if (v > (uint64_t)INT64_MAX)
-            return -1;
-        *has = true;
-        *out = neg ? -(int64_t)v : (int64_t)v;
-    } else if (neg) {
-        return -1;
-    }
-    *p = s + 1;
-    return 0;
-}
 
-static int parse_state(const char *s, size_t len, contrib_t *c) {
-    const char *p = s, *end = s + len;
-    bool has;
-    int64_t v;
-
-    memset(c, 0, sizeof *c);
-    if (parse_i64(&p, end, '|', &has, &v) || !has || v < 1 || v > AGG_REVISION_MAX)
+/* The "@v" version of a record-state key: digits only, at most int64. */
+static int parse_version(const char *s, size_t len, int64_t *out) {
+    int64_t v = 0;
+    if (len == 0 || len > 18)
         return -1;
-    c->revision = (int32_t)v;
-    if (parse_i64(&p, end, '|', &has, &v) || !has || v < 0 || v >= AGG_UNIT__COUNT)
-        return -1;
-    c->unit = (agg_unit_t)v;
-    if (parse_i64(&p, end, '|', &c->has_completion, &v))
-        return -1;
-    c->completion_x100 = c->has_completion ? (int32_t)v : 0;
-    if (parse_i64(&p, end, '|', &c->has_target, &c->target_x100))
-        return -1;
-    if (parse_i64(&p, end, '|', &c->has_achieved, &c->achieved_x100))
-        return -1;
-    size_t gl = (size_t)(end - p);
-    if (gl == 0 || gl > AGG_GOAL_MAX)
-        return -1;
-    memcpy(c->goal, p, gl);
-    c->goal[gl] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
     return 0;
 }
 
@@ -553,10 +370,7 @@ int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr
     const redisReply *v = reply->element[0];
     g->version = -1;
     if (v->type == REDIS_REPLY_STRING) {
-        const char *p = v->str;
-        bool has;
-        if (parse_i64(&p, v->str + v->len + 1, '\0', &has, &g->version) || !has ||
-            g->version < 0) {
+        if (parse_version(v->str, v->len, &g->version) != 0) {
             snprintf(errstr, errstr_size, "corrupt record state %s field @v", g->key);
             return -1;
         }
@@ -570,7 +384,7 @@ int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr
         w->has_old = false;
         if (e->type == REDIS_REPLY_NIL)
             continue;
-        if (e->type != REDIS_REPLY_STRING || parse_state(e->str, e->len, &w->old) != 0) {
+        if (e->type != REDIS_REPLY_STRING || agg_contrib_parse(e->str, e->len, &w->old) != 0) {
             snprintf(errstr, errstr_size, "corrupt record state %s field %s", g->key,
                      b->recs[w->rec].indicator);
             return -1;
@@ -578,173 +392,6 @@ int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr
         w->has_old = true;
     }
     return 0;
-}
-
-/* ---------------------------------------------------------------- deltas */
-
-static uint64_t hash_scope(const char *region, const char *goal) {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = region; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (const char *s = goal; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void scopes_rehash(batch_t *b, size_t ncap);
-
-static scope_t *scope_get(batch_t *b, const char *region, const char *goal) {
-    if ((b->nscopes + 1) * 2 > b->scopes_cap)
-        scopes_rehash(b, b->scopes_cap ? b->scopes_cap * 2 : 256);
-    size_t mask = b->scopes_cap - 1;
-    for (size_t i = hash_scope(region, goal) & mask;; i = (i + 1) & mask) {
-        scope_t *s = &b->scopes[i];
-        if (!s->used) {
-            memset(s, 0, sizeof *s);
-            s->used = true;
-            strcpy(s->region, region); /* lengths bounded by validation */
-            strcpy(s->goal, goal);
-            b->nscopes++;
-            return s;
-        }
-        if (strcmp(s->region, region) == 0 && strcmp(s->goal, goal) == 0)
-            return s;
-    }
-}
-
-static void scopes_rehash(batch_t *b, size_t ncap) {
-    scope_t *old = b->scopes;
-    size_t ocap = b->scopes_cap;
-    b->scopes = calloc(ncap, sizeof *b->scopes);
-    if (!b->scopes) {
-        agg_error("out_of_memory", "what=scopes");
-        abort();
-    }
-    b->scopes_cap = ncap;
-    b->nscopes = 0;
-    for (size_t i = 0; i < ocap; i++) {
-        if (!old[i].used)
-            continue;
-        scope_t *s = scope_get(b, old[i].region, old[i].goal);
-        memcpy(s->d, old[i].d, sizeof s->d);
-    }
-    free(old);
-}
-
-static void contrib_add(batch_t *b, const char *region, const contrib_t *c, int sign) {
-    const char *regions[4] = {"", "", region, region};
-    const char *goals[4] = {"", c->goal, "", c->goal};
-    for (int k = 0; k < 4; k++) {
-        scope_t *s = scope_get(b, regions[k], goals[k]);
-        s->d[F_INDICATORS] += sign;
-        if (c->has_completion) {
-            int32_t cv = c->completion_x100;
-            s->d[F_ASSESSED] += sign;
-            s->d[F_COMPLETION_SUM] += sign * (int64_t)(cv < 10000 ? cv : 10000);
-            if (cv >= 10000)
-                s->d[F_MET] += sign;
-            else if (cv > 0)
-                s->d[F_PARTIAL] += sign;
-            else
-                s->d[F_UNMET] += sign;
-        }
-        if (agg_unit_is_summed(c->unit)) {
-            int u = (int)c->unit;
-            if (c->has_target) {
-                s->d[F_AMOUNT + u] += sign * c->target_x100;
-                s->d[F_AMOUNT_COUNT + u] += sign;
-            }
-            if (c->has_achieved) {
-                s->d[F_AMOUNT + N_SUMMED_UNITS + u] += sign * c->achieved_x100;
-                s->d[F_AMOUNT_COUNT + N_SUMMED_UNITS + u] += sign;
-            }
-        }
-    }
-}
-
-static void contrib_of(const agg_record_t *r, contrib_t *c) {
-    memset(c, 0, sizeof *c);
-    c->revision = r->revision;
-    c->unit = r->unit;
-    c->has_completion = r->has_completion;
-    c->completion_x100 = r->completion_x100;
-    c->has_target = r->has_target;
-    c->target_x100 = r->target_x100;
-    c->has_achieved = r->has_achieved;
-    c->achieved_x100 = r->achieved_x100;
-    memcpy(c->goal, r->goal, sizeof c->goal);
-}
-
-/* "<rev>|<unit>|<completion>|<target>|<achieved>|<goal>"; buf must hold
- * STATE_MAX bytes (5 numbers of <= 20 characters, 5 bars, the goal). */
-#define STATE_MAX (5 * 21 + 5 + AGG_GOAL_MAX + 1)
-static size_t format_state(const contrib_t *c, char *buf) {
-    size_t n = fmt_i64(buf, c->revision);
-    buf[n++] = '|';
-    n += fmt_i64(buf + n, (int64_t)c->unit);
-    buf[n++] = '|';
-    if (c->has_completion)
-        n += fmt_i64(buf + n, c->completion_x100);
-    buf[n++] = '|';
-    if (c->has_target)
-        n += fmt_i64(buf + n, c->target_x100);
-    buf[n++] = '|';
-    if (c->has_achieved)
-        n += fmt_i64(buf + n, c->achieved_x100);
-    buf[n++] = '|';
-    size_t gl = strlen(c->goal);
-    memcpy(buf + n, c->goal, gl);
-    return n + gl;
-}
-
-static void emit_scope(batch_t *b, args_t *a, const scope_t *s, size_t *nemitted) {
-    char key[AGG_KEY_MAX], cnt_key[AGG_KEY_MAX], rank_key[AGG_KEY_MAX] = "";
-    const char *region = s->region[0] ? s->region : NULL;
-    const char *goal = s->goal[0] ? s->goal : NULL;
-    const char *kind = region ? (goal ? "RG" : "R") : (goal ? "G" : "T");
-
-    /* Lengths are bounded by validation; AGG_KEY_MAX leaves room for the longest. */
-    agg_key_scope(key, sizeof key, b->conf->key_prefix, b->qid, region, goal);
-    agg_key_scope_counts(cnt_key, sizeof cnt_key, b->conf->key_prefix, b->qid, region, goal);
-    if (region && goal)
-        agg_key_rank(rank_key, sizeof rank_key, b->conf->key_prefix, b->qid, goal);
-
-    args_str(a, key);
-    args_str(a, cnt_key);
-    args_str(a, kind);
-    args_str(a, s->region);
-    args_str(a, s->goal);
-    args_str(a, rank_key);
-    size_t nf_at = args_reserve(a);
-    int64_t nf = 0;
-    /* Only a scope that gains records can be new, and a new scope must get all six
-     * counts ("0" included); elsewhere a zero delta is a wasted HINCRBY. */
-    bool may_be_new = s->d[F_INDICATORS] > 0;
-    for (int f = F_INDICATORS; f < F_AMOUNT; f++) {
-        if (s->d[f] == 0 && !may_be_new)
-            continue;
-        args_str(a, field_names[f]);
-        args_i64(a, s->d[f]);
-        nf++;
-    }
-    /* An amount goes before its record count: the script drops the amount when the
-     * count reaches 0, and must not recreate it afterwards. */
-    for (int f = F_AMOUNT; f < F_AMOUNT_COUNT; f++) {
-        int64_t cnt = s->d[f + 6];
-        if (s->d[f] != 0 || cnt != 0) {
-            args_str(a, field_names[f]);
-            args_i64(a, s->d[f]);
-            nf++;
-        }
-        if (cnt != 0) {
-            args_str(a, field_names[f + 6]);
-            args_i64(a, cnt);
-            nf++;
-        }
-    }
-    args_patch(a, nf_at, nf);
-    (*nemitted)++;
 }
 
 int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
@@ -785,9 +432,7 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         args_str(a, "");
 
     /* Record states (compare-and-set) and deltas. */
-    for (size_t i = 0; i < b->scopes_cap; i++)
-        b->scopes[i].used = false;
-    b->nscopes = 0;
+    scopes_clear(&b->scopes);
     b->applied = b->unchanged = 0;
 
     size_t ngroups_at = args_reserve(a);
@@ -808,14 +453,18 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
             w->changed = !w->has_old || r->revision > w->old.revision;
             if (!w->changed)
                 continue;
-            contrib_t nc;
-            contrib_of(r, &nc);
-            if (w->has_old)
-                contrib_add(b, r->region, &w->old, -1);
-            contrib_add(b, r->region, &nc, +1);
-            char state[STATE_MAX];
+            agg_contrib_t nc;
+            agg_contrib_of(r, &nc);
+            if ((w->has_old && scopes_add(&b->scopes, r->region, &w->old, -1) != 0) ||
+                scopes_add(&b->scopes, r->region, &nc, +1) != 0) {
+                snprintf(errstr, errstr_size,
+                         "int64 overflow in the deltas of region %s, indicator %s",
+                         r->region, r->indicator);
+                return -1;
+            }
+            char state[AGG_CONTRIB_STATE_MAX];
             args_str(a, r->indicator);
-            args_add(a, state, format_state(&nc, state));
+            args_add(a, state, agg_contrib_format(&nc, state));
             m++;
             b->applied++;
         }
@@ -830,13 +479,7 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     /* Duplicates and stale revisions merged away inside the batch count as unchanged. */
     b->unchanged = b->nrecs - b->applied;
 
-    size_t nscopes_at = args_reserve(a);
-    size_t nscopes = 0;
-    static const int64_t zero[F__N];
-    for (size_t i = 0; i < b->scopes_cap; i++)
-        if (b->scopes[i].used && memcmp(b->scopes[i].d, zero, sizeof zero) != 0)
-            emit_scope(b, a, &b->scopes[i], &nscopes); /* an unchanged scope keeps updated_ms */
-    args_patch(a, nscopes_at, (int64_t)nscopes);
+    scopes_emit(&b->scopes, a, b->conf->key_prefix, b->qid);
 
     /* Latest submission per region over every valid record received, duplicates and
      * stale revisions included: a maximum over all of them does not depend on the order

@@ -1,4 +1,13 @@
-/* The consumer loop of agg-worker (consume.c). */
+/* The consumer loop's shared state: the partition table, the counters, and the
+ * functions each part of the loop offers the others. Internal to agg-worker.
+ *
+ *   consume.c    the main loop: poll, batch per partition, when to apply
+ *   partitions.c the partition table and each partition's cached stored offset
+ *   apply.c      the apply protocol: DLQ the rejects, read states, one script per batch
+ *   rebalance.c  assignment (seek to the stored offset) and revocation
+ *   prefetch.c   the librdkafka 2.0.2 fetcher wake-up
+ *   metrics.c    counters, lag, the metrics line and hash, last error
+ *   backoff.c    waiting between retries */
 #ifndef AGG_WORKER_RUN_H
 #define AGG_WORKER_RUN_H
 
@@ -6,8 +15,86 @@
 
 typedef struct worker_run worker_run_t;
 
+typedef struct {
+    bool used;
+    char topic[256];
+    int32_t partition;
+    int64_t expected; /* next offset the stored state expects; -1 = none stored */
+    batch_t *batch;
+    bool batch_open;
+    /* Rejected messages, held until the batch is applied or dropped: the DLQ copy needs
+     * their bytes and headers. Every other message is released as soon as the batch has
+     * decoded it (the batch keeps its own copy), so a batch costs its records only. */
+    rd_kafka_message_t **held;
+    size_t nheld, held_cap;
+    bool dlq_sent; /* rejects of the open batch already acknowledged by the DLQ */
+    /* A seek back to the stored offset failed: until one succeeds, the consumer's
+     * position is not where the stored state expects, so messages are dropped. */
+    bool seek_pending;
+    long long seek_retry_ms;
+} part_t;
+
+typedef struct {
+    unsigned long long records_applied, records_unchanged, rejects, batches, fenced,
+        conflicts, redis_errors, messages;
+} counters_t;
+
+struct worker_run {
+    const worker_conf_t *conf;
+    rd_kafka_t *rk;
+    store_t *store;
+    dlq_t *dlq;
+    part_t *parts;
+    size_t nparts;
+    size_t pending; /* messages in open batches (decoded; only rejects still held) */
+    long long batch_started_ms;
+    long long last_activity_ms;
+    counters_t c;
+    char last_error[256];
+    char member[128];
+    int exit_code;
+    long long flush_deadline_ms; /* 0 = none; bounds the last flush of a graceful stop */
+    rd_kafka_queue_t *consumer_q;
+    size_t prefetch_max;   /* effective queued.min.messages */
+    bool fetcher_may_park; /* the prefetch queue came near prefetch_max since the last wake */
+};
+
+
 /* Runs until SIGTERM/SIGINT, --exit-idle-ms, or a fatal error. Returns the exit code:
  * 0 after a graceful stop, 1 on a fatal error, 2 on bad configuration. */
 int worker_run(const worker_conf_t *conf);
+
+/* partitions.c */
+part_t *part_find(worker_run_t *w, const char *topic, int32_t partition);
+/* Adds (or finds) a partition; NULL when out of memory or the topic name is too long. */
+part_t *part_add(worker_run_t *w, const char *topic, int32_t partition);
+/* Forgets the partition's open batch and releases the messages it held. */
+void part_drop_batch(worker_run_t *w, part_t *p);
+void part_remove(worker_run_t *w, part_t *p);
+/* Moves the consumer to the offset the stored state expects (-1 = from the beginning). */
+void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored);
+
+/* apply.c: applies every open batch; stalls through Redis and broker outages. Returns
+ * 0 when all are applied (or dropped as fenced), -1 when stopped first or fatal. */
+int apply_flush(worker_run_t *w);
+
+/* rebalance.c: the librdkafka rebalance callback (opaque = the worker_run_t). */
+void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                  rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+/* prefetch.c */
+void prefetch_mark_may_park(worker_run_t *w);
+void prefetch_wake(worker_run_t *w);
+
+/* metrics.c */
+void metrics_report(worker_run_t *w);
+/* Records err as the last error and logs it, one line per 5 s per event. */
+void worker_note_error(worker_run_t *w, const char *event, const char *err);
+
+/* backoff.c */
+void worker_sleep_ms(long ms);
+/* Sleeps the next step of an exponential backoff (100 ms .. 5 s), in short slices so a
+ * stop request is seen quickly. */
+void worker_backoff(long *delay_ms);
 
 #endif

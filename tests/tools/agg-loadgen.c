@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "agg/codec.h"
+#include "agg/contrib.h"
 #include "agg/config.h"
 #include "agg/kafka.h"
 #include "agg/log.h"
@@ -204,34 +205,15 @@ static void make_record(const gen_t *g, uint32_t id, uint32_t rev, agg_record_t 
 
 /* ---------------------------------------------------------------- expected totals */
 
+/* The quarter's total: the fields of lib/contrib.c, summed over every record. */
 typedef struct {
-    int64_t indicators, assessed, completion_sum, met, partial, unmet;
-    int64_t target[AGG_UNIT__COUNT], achieved[AGG_UNIT__COUNT];
-    int64_t ntarget[AGG_UNIT__COUNT], nachieved[AGG_UNIT__COUNT];
+    int64_t d[AGG_F__N];
 } totals_t;
 
-static void totals_add(totals_t *t, const agg_record_t *r) {
-    t->indicators++;
-    if (r->has_completion) {
-        t->assessed++;
-        t->completion_sum += r->completion_x100 < 10000 ? r->completion_x100 : 10000;
-        if (r->completion_x100 >= 10000)
-            t->met++;
-        else if (r->completion_x100 > 0)
-            t->partial++;
-        else
-            t->unmet++;
-    }
-    if (agg_unit_is_summed(r->unit)) {
-        if (r->has_target) {
-            t->target[r->unit] += r->target_x100;
-            t->ntarget[r->unit]++;
-        }
-        if (r->has_achieved) {
-            t->achieved[r->unit] += r->achieved_x100;
-            t->nachieved[r->unit]++;
-        }
-    }
+static int totals_add(totals_t *t, const agg_record_t *r) {
+    agg_contrib_t c;
+    agg_contrib_of(r, &c);
+    return agg_contrib_add(t->d, &c, +1);
 }
 
 /* The fields of SPEC 5 exactly as the worker writes them: the six counts always, the
@@ -242,23 +224,18 @@ static int totals_write(const totals_t *t, const char *path, char *errstr, size_
         snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "indicators %" PRId64 "\nassessed %" PRId64 "\ncompletion_sum_x100 %" PRId64
-               "\nmet %" PRId64 "\npartial %" PRId64 "\nunmet %" PRId64 "\n",
-            t->indicators, t->assessed, t->completion_sum, t->met, t->partial, t->unmet);
-    if (t->assessed > 0) {
+    for (int k = AGG_F_INDICATORS; k < AGG_F_AMOUNT; k++)
+        fprintf(f, "%s %" PRId64 "\n", agg_field_names[k], t->d[k]);
+    if (t->d[AGG_F_ASSESSED] > 0) {
         char avg[32];
-        agg_format_x100(agg_completion_avg_x100(t->completion_sum, t->assessed), avg,
-                        sizeof avg);
+        agg_format_x100(agg_completion_avg_x100(t->d[AGG_F_COMPLETION_SUM],
+                                                t->d[AGG_F_ASSESSED]),
+                        avg, sizeof avg);
         fprintf(f, "completion_avg %s\n", avg);
     }
-    for (int u = 0; u < AGG_UNIT__COUNT; u++) {
-        if (t->ntarget[u])
-            fprintf(f, "target_x100:%s %" PRId64 "\n", agg_unit_name((agg_unit_t)u),
-                    t->target[u]);
-        if (t->nachieved[u])
-            fprintf(f, "achieved_x100:%s %" PRId64 "\n", agg_unit_name((agg_unit_t)u),
-                    t->achieved[u]);
-    }
+    for (int k = AGG_F_AMOUNT; k < AGG_F_AMOUNT_COUNT; k++)
+        if (t->d[k + 6])
+            fprintf(f, "%s %" PRId64 "\n", agg_field_names[k], t->d[k]);
     if (fclose(f) != 0) {
         snprintf(errstr, errsz, "%s: %s", path, strerror(errno));
         return -1;
@@ -551,9 +528,13 @@ int main(int argc, char **argv) {
         memset(&t, 0, sizeof t);
         for (uint32_t id = 0; id < nfresh; id++) {
             make_record(&g, id, revs[id], &r, title, sizeof title);
-            totals_add(&t, &r);
+            if (totals_add(&t, &r) != 0) {
+                fprintf(stderr, "agg-loadgen: int64 overflow in the expected totals\n");
+                exit_code = 1;
+                break;
+            }
         }
-        if (totals_write(&t, opt.expect_file, err, sizeof err) != 0) {
+        if (!exit_code && totals_write(&t, opt.expect_file, err, sizeof err) != 0) {
             fprintf(stderr, "agg-loadgen: %s\n", err);
             exit_code = 1;
         }

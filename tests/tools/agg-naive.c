@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "agg/codec.h"
+#include "agg/contrib.h"
 #include "agg/config.h"
 #include "agg/kafka.h"
 #include "agg/keys.h"
@@ -133,66 +134,11 @@ static int redis_open(sink_t *s, const agg_redis_url_t *u) {
 
 /* ---------------------------------------------------------------- contributions */
 
-/* What a stored record contributes; stored as "rev|unit|completion|target|achieved|goal"
- * (empty = absent), the worker's layout, so the old value can be taken back out. */
-typedef struct {
-    long revision;
-    int unit;
-    bool has_completion, has_target, has_achieved;
-    long long completion, target, achieved;
-    char goal[AGG_GOAL_MAX + 1];
-} contrib_t;
-
-static int parse_state(const char *s, contrib_t *c) {
-    char comp[24], tgt[24], ach[24];
-    memset(c, 0, sizeof *c);
-    /* %[^|] does not match an empty field, so split by hand. */
-    const char *f[6];
-    size_t len[6];
-    for (int k = 0; k < 6; k++) {
-        const char *bar = k < 5 ? strchr(s, '|') : s + strlen(s);
-        if (!bar)
-            return -1;
-        f[k] = s;
-        len[k] = (size_t)(bar - s);
-        s = bar + 1;
-    }
-    if (len[2] >= sizeof comp || len[3] >= sizeof tgt || len[4] >= sizeof ach ||
-        len[5] >= sizeof c->goal)
-        return -1;
-    c->revision = strtol(f[0], NULL, 10);
-    c->unit = (int)strtol(f[1], NULL, 10);
-    memcpy(comp, f[2], len[2]), comp[len[2]] = '\0';
-    memcpy(tgt, f[3], len[3]), tgt[len[3]] = '\0';
-    memcpy(ach, f[4], len[4]), ach[len[4]] = '\0';
-    memcpy(c->goal, f[5], len[5]), c->goal[len[5]] = '\0';
-    c->has_completion = comp[0] != '\0';
-    c->completion = strtoll(comp, NULL, 10);
-    c->has_target = tgt[0] != '\0';
-    c->target = strtoll(tgt, NULL, 10);
-    c->has_achieved = ach[0] != '\0';
-    c->achieved = strtoll(ach, NULL, 10);
-    return 0;
-}
-
-static void contrib_of(const agg_record_t *r, contrib_t *c) {
-    memset(c, 0, sizeof *c);
-    c->revision = r->revision;
-    c->unit = (int)r->unit;
-    c->has_completion = r->has_completion;
-    c->completion = r->completion_x100;
-    c->has_target = r->has_target;
-    c->target = r->target_x100;
-    c->has_achieved = r->has_achieved;
-    c->achieved = r->achieved_x100;
-    snprintf(c->goal, sizeof c->goal, "%s", r->goal);
-}
-
 /* One HINCRBY per field of the contribution, in each of its four scopes, then the
  * average of each scope re-read and rewritten. */
 static int apply_contrib(sink_t *s, const char *qid, const char *region,
-                         const contrib_t *c, int sign, long long now_ms) {
-    char keys[4][AGG_KEY_MAX], field[64];
+                         const agg_contrib_t *c, int sign, long long now_ms) {
+    char keys[4][AGG_KEY_MAX];
     const char *regions[4] = {NULL, NULL, region, region};
     const char *gls[4] = {NULL, c->goal, NULL, c->goal};
     for (int k = 0; k < 4; k++) {
@@ -201,28 +147,17 @@ static int apply_contrib(sink_t *s, const char *qid, const char *region,
             snprintf(s->err, sizeof s->err, "key too long");
             return -1;
         }
-        if (hincrby(s, key, "indicators", sign))
+        /* The rule of lib/contrib.c, one HINCRBY per field it moves; an amount is
+         * written (0 included) whenever the record carries it, as the worker does. */
+        int64_t d[AGG_F__N] = {0};
+        if (agg_contrib_add(d, c, sign) != 0) {
+            snprintf(s->err, sizeof s->err, "int64 overflow");
             return -1;
-        if (c->has_completion) {
-            long long cv = c->completion;
-            const char *cls = cv >= 10000 ? "met" : cv > 0 ? "partial" : "unmet";
-            if (hincrby(s, key, "assessed", sign) ||
-                hincrby(s, key, "completion_sum_x100", sign * (cv < 10000 ? cv : 10000)) ||
-                hincrby(s, key, cls, sign))
-                return -1;
         }
-        if (agg_unit_is_summed((agg_unit_t)c->unit)) {
-            const char *un = agg_unit_name((agg_unit_t)c->unit);
-            if (c->has_target) {
-                snprintf(field, sizeof field, "target_x100:%s", un);
-                if (hincrby(s, key, field, sign * c->target))
-                    return -1;
-            }
-            if (c->has_achieved) {
-                snprintf(field, sizeof field, "achieved_x100:%s", un);
-                if (hincrby(s, key, field, sign * c->achieved))
-                    return -1;
-            }
+        for (int f = 0; f < AGG_F_AMOUNT_COUNT; f++) {
+            bool carried = f >= AGG_F_AMOUNT && d[f + 6] != 0;
+            if ((d[f] != 0 || carried) && hincrby(s, key, agg_field_names[f], d[f]))
+                return -1;
         }
         const char *hm[] = {"HMGET", key, "assessed", "completion_sum_x100"};
         size_t hml[] = {5, strlen(key), 8, 19};
@@ -258,7 +193,7 @@ static int apply_contrib(sink_t *s, const char *qid, const char *region,
 /* Returns 1 when the record changed the aggregates, 0 when it was not newer, -1 on a
  * Redis error. */
 static int sink_record(sink_t *s, const agg_record_t *r) {
-    char qid[AGG_QUARTER_ID_LEN + 1], state_key[AGG_KEY_MAX], state[200];
+    char qid[AGG_QUARTER_ID_LEN + 1], state_key[AGG_KEY_MAX], state[AGG_CONTRIB_STATE_MAX];
     if (agg_quarter_format(r->year, r->quarter, qid, sizeof qid) != 0 ||
         agg_key_records(state_key, sizeof state_key, opt.key_prefix, qid, r->region) < 0) {
         snprintf(s->err, sizeof s->err, "bad quarter or key");
@@ -269,28 +204,20 @@ static int sink_record(sink_t *s, const agg_record_t *r) {
     redisReply *rep = cmd(s, 3, hg, hgl);
     if (!rep)
         return -1;
-    contrib_t old, nc;
-    bool has_old = rep->type == REDIS_REPLY_STRING && parse_state(rep->str, &old) == 0;
+    agg_contrib_t old, nc;
+    bool has_old = rep->type == REDIS_REPLY_STRING && agg_contrib_parse(rep->str, rep->len, &old) == 0;
     freeReplyObject(rep);
     if (has_old && old.revision >= r->revision)
         return 0;
     long long now = agg_now_ms();
-    contrib_of(r, &nc);
+    agg_contrib_of(r, &nc);
     if (has_old && apply_contrib(s, qid, r->region, &old, -1, now))
         return -1;
     if (apply_contrib(s, qid, r->region, &nc, +1, now))
         return -1;
-    char cs[24] = "", ts[24] = "", as[24] = "";
-    if (nc.has_completion)
-        snprintf(cs, sizeof cs, "%lld", nc.completion);
-    if (nc.has_target)
-        snprintf(ts, sizeof ts, "%lld", nc.target);
-    if (nc.has_achieved)
-        snprintf(as, sizeof as, "%lld", nc.achieved);
-    int sl = snprintf(state, sizeof state, "%ld|%d|%s|%s|%s|%s", nc.revision, nc.unit, cs,
-                      ts, as, nc.goal);
+    size_t sl = agg_contrib_format(&nc, state);
     const char *hs[] = {"HSET", state_key, r->indicator, state};
-    size_t hsl[] = {4, strlen(state_key), strlen(r->indicator), (size_t)sl};
+    size_t hsl[] = {4, strlen(state_key), strlen(r->indicator), sl};
     return cmd_ok(s, 4, hs, hsl) ? -1 : 1;
 }
 

@@ -1,0 +1,89 @@
+/* partitions.c: the worker's table of owned partitions, each with the offset the stored
+ * state in Redis expects next (cached; re-read on assignment and after a fence). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/log.h"
+#include "worker_run.h"
+
+part_t *part_find(worker_run_t *w, const char *topic, int32_t partition) {
+    for (size_t i = 0; i < w->nparts; i++)
+        if (w->parts[i].used && w->parts[i].partition == partition &&
+            strcmp(w->parts[i].topic, topic) == 0)
+            return &w->parts[i];
+    return NULL;
+}
+
+part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
+    part_t *p = part_find(w, topic, partition);
+    if (p)
+        return p;
+    for (size_t i = 0; i < w->nparts && !p; i++)
+        if (!w->parts[i].used)
+            p = &w->parts[i];
+    if (!p) {
+        part_t *np = realloc(w->parts, (w->nparts + 1) * sizeof *np);
+        if (!np)
+            return NULL;
+        w->parts = np;
+        p = &w->parts[w->nparts++];
+        memset(p, 0, sizeof *p);
+    }
+    if (strlen(topic) >= sizeof p->topic)
+        return NULL;
+    if (!p->batch && !(p->batch = batch_new(w->conf)))
+        return NULL;
+    p->used = true;
+    strcpy(p->topic, topic);
+    p->partition = partition;
+    p->expected = -1;
+    p->batch_open = false;
+    p->seek_pending = false;
+    return p;
+}
+
+void part_drop_batch(worker_run_t *w, part_t *p) {
+    for (size_t i = 0; i < p->nheld; i++)
+        rd_kafka_message_destroy(p->held[i]);
+    p->nheld = 0;
+    if (p->batch_open)
+        w->pending -= batch_count(p->batch);
+    p->batch_open = false;
+    p->dlq_sent = false;
+}
+
+void part_remove(worker_run_t *w, part_t *p) {
+    part_drop_batch(w, p);
+    p->used = false;
+}
+
+
+/* Moves the consumer back to the offset the stored state expects. Until that succeeds
+ * the partition's messages are dropped (on_message() retries), never applied: applying
+ * from anywhere else would skip or repeat messages. */
+void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored) {
+    p->expected = stored;
+    p->seek_pending = true;
+    p->seek_retry_ms = agg_mono_ms() + 1000;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l) {
+        worker_note_error(w, "seek_failed", "out of memory");
+        return;
+    }
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+        stored >= 0 ? stored : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *err = rd_kafka_seek_partitions(w->rk, l, 5000);
+    if (err) {
+        agg_warn("seek_failed", "topic=%s partition=%d offset=%" PRId64 " error=\"%s\"",
+                 p->topic, p->partition, stored, rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+    } else if (l->elems[0].err) {
+        agg_warn("seek_failed", "topic=%s partition=%d offset=%" PRId64 " error=\"%s\"",
+                 p->topic, p->partition, stored, rd_kafka_err2str(l->elems[0].err));
+    } else {
+        p->seek_pending = false;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
