@@ -69,6 +69,14 @@ produce() {
     "$AGG_BIN/agg-produce" -b "$AGG_KAFKA_BOOTSTRAP" --topic-prefix "$TOPIC_PREFIX" -q "$@"
 }
 
+# close_quarter QUARTER [agg-produce options]: writes the close markers of QUARTER.
+close_quarter() {
+    local q=$1
+    shift
+    "$AGG_BIN/agg-produce" close --quarter "$q" -b "$AGG_KAFKA_BOOTSTRAP" \
+        --topic-prefix "$TOPIC_PREFIX" -q "$@"
+}
+
 # create_topic NAME PARTITIONS: explicit topic (the broker does not auto-create).
 create_topic() {
     "$ROOT/scripts/stack.sh" topics --create --topic "$1" --partitions "$2" \

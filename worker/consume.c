@@ -212,6 +212,11 @@ int worker_run(const worker_conf_t *conf) {
             prefetch_wake(&w); /* before applying, so the fetch overlaps the Redis work */
         if (w.pending && (!m || full || now - w.batch_started_ms >= conf->batch_ms))
             apply_flush(&w);
+        if (now >= w.next_offset_check_ms ||
+            store_generation(w.store) != w.offsets_generation) {
+            part_check_offsets(&w);
+            w.next_offset_check_ms = agg_mono_ms() + conf->offset_check_ms;
+        }
         if (now >= next_metrics) {
             metrics_report(&w);
             next_metrics = now + conf->metrics_interval_ms;

@@ -53,6 +53,10 @@ static const agg_opt_t options[] = {
      &conf.metrics_interval_ms},
     {"metrics-json", 0, "AGG_METRICS_JSON", AGG_OPT_FLAG, NULL, 0, 0,
      "also print metrics as JSON lines on stdout", &conf.metrics_json},
+    {"offset-check-ms", 0, "AGG_OFFSET_CHECK_MS", AGG_OPT_INT, "1000", 100, 3600000,
+     "how often the stored offsets of quiet partitions are re-read (also after every "
+     "Redis reconnect)",
+     &conf.offset_check_ms},
     {"exit-idle-ms", 0, "AGG_EXIT_IDLE_MS", AGG_OPT_INT, "0", 0, 86400000,
      "stop after this long without messages (0 = never; for batch jobs and tests)",
      &conf.exit_idle_ms},

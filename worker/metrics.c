@@ -46,19 +46,19 @@ void metrics_report(worker_run_t *w) {
     unsigned long long dlq = dlq_count(w->dlq);
     agg_info("metrics",
              "records_applied=%llu records_unchanged=%llu dlq=%llu batches=%llu lag=%lld "
-             "redis_roundtrips=%llu fenced=%llu conflicts=%llu redis_errors=%llu "
+             "redis_roundtrips=%llu fenced=%llu conflicts=%llu redis_errors=%llu offsets_moved=%llu "
              "last_error=\"%s\"",
              w->c.records_applied, w->c.records_unchanged, dlq, w->c.batches, lag,
              store_roundtrips(w->store), w->c.fenced, w->c.conflicts, w->c.redis_errors,
-             errq);
+             w->c.offsets_moved, errq);
     int n = snprintf(json, sizeof json,
                      "{\"member\":\"%s\",\"time_ms\":%lld,\"records_applied\":%llu,"
                      "\"records_unchanged\":%llu,\"dlq\":%llu,\"batches\":%llu,\"lag\":%lld,"
                      "\"redis_roundtrips\":%llu,\"fenced\":%llu,\"conflicts\":%llu,"
-                     "\"redis_errors\":%llu,\"last_error\":\"%s\"}",
+                     "\"redis_errors\":%llu,\"offsets_moved\":%llu,\"last_error\":\"%s\"}",
                      w->member, agg_now_ms(), w->c.records_applied, w->c.records_unchanged,
                      dlq, w->c.batches, lag, store_roundtrips(w->store), w->c.fenced,
-                     w->c.conflicts, w->c.redis_errors, errq);
+                     w->c.conflicts, w->c.redis_errors, w->c.offsets_moved, errq);
     if (w->conf->metrics_json && n > 0) {
         fputs(json, stdout);
         fputc('\n', stdout);

@@ -87,3 +87,42 @@ void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored) {
     }
     rd_kafka_topic_partition_list_destroy(l);
 }
+
+int part_check_offsets(worker_run_t *w) {
+    char err[256], key[AGG_KEY_MAX];
+    store_rc_t rc = store_connect(w->store, err, sizeof err);
+    if (rc != STORE_OK) {
+        worker_note_error(w, "redis_unavailable", err);
+        return -1;
+    }
+    unsigned long long generation = store_generation(w->store);
+    for (size_t i = 0; i < w->nparts; i++) {
+        part_t *p = &w->parts[i];
+        int64_t stored = -1;
+        /* An open batch names its start offset to the script, which compares it with
+         * the stored one (FENCED) in the same step: nothing to check here. */
+        if (!p->used || p->batch_open || p->seek_pending)
+            continue;
+        if (agg_key_offsets(key, sizeof key, w->conf->key_prefix, p->topic) < 0)
+            continue; /* refused on assignment */
+        rc = store_read_offset(w->store, key, p->partition, &stored, err, sizeof err);
+        if (rc != STORE_OK) {
+            worker_note_error(w, "redis_unavailable", err);
+            return -1;
+        }
+        if (stored == p->expected)
+            continue;
+        /* Lower: Redis came back without its last writes (AOF everysec), so what this
+         * worker applied since is gone and is applied again from the stored offset,
+         * close markers included. Higher: another member applied it (this one is a
+         * zombie about to lose the partition). Either way the stored offset rules. */
+        agg_warn("stored_offset_moved",
+                 "topic=%s partition=%d cached=%" PRId64 " stored=%" PRId64
+                 " action=seek_to_stored",
+                 p->topic, p->partition, p->expected, stored);
+        w->c.offsets_moved++;
+        part_seek_to_stored(w, p, stored);
+    }
+    w->offsets_generation = generation;
+    return 0;
+}

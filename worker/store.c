@@ -20,6 +20,11 @@ struct store {
     redisReply *last; /* reply handed out by store_reply(), freed on the next call */
     char sha[41];
     unsigned long long roundtrips;
+    unsigned long long generation; /* successful connects so far */
+    /* The server answered READONLY or MASTERDOWN: it is (no longer) the primary. The
+     * next store_connect() drops this connection, so that a failover's new primary
+     * behind the same address (a proxy, a moved DNS name) is found. */
+    bool not_primary;
 };
 
 store_t *store_new(const agg_redis_url_t *url) {
@@ -54,6 +59,7 @@ void store_free(store_t *s) {
 bool store_connected(const store_t *s) { return s->c != NULL; }
 void store_disconnect(store_t *s) { disconnect(s); }
 unsigned long long store_roundtrips(const store_t *s) { return s->roundtrips; }
+unsigned long long store_generation(const store_t *s) { return s->generation; }
 
 static store_rc_t io_error(store_t *s, const char *what, char *errstr, size_t errstr_size) {
     snprintf(errstr, errstr_size, "redis %s:%d %s: %s", s->url.host, s->url.port, what,
@@ -73,10 +79,11 @@ store_rc_t store_classify_error(store_t *s, const redisReply *reply, char *errst
         s->sha[0] = '\0';
         return STORE_TRANSIENT;
     }
+    if (strncmp(msg, "READONLY", 8) == 0 || strncmp(msg, "MASTERDOWN", 10) == 0)
+        s->not_primary = true;
     for (const char *const *t = transient; *t; t++)
         if (strncmp(msg, *t, strlen(*t)) == 0)
             return STORE_TRANSIENT;
-    (void)s;
     return STORE_FATAL;
 }
 
@@ -101,6 +108,12 @@ store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
     store_rc_t rc;
 
     drop_last(s);
+    if (s->c && s->not_primary) {
+        agg_warn("redis_not_primary", "host=%s port=%d action=reconnect", s->url.host,
+                 s->url.port);
+        disconnect(s);
+    }
+    s->not_primary = false;
     if (s->c && s->sha[0])
         return STORE_OK;
     if (!s->c) {
@@ -150,6 +163,7 @@ store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
     memcpy(s->sha, r->str, 40);
     s->sha[40] = '\0';
     freeReplyObject(r);
+    s->generation++;
     agg_info("redis_connected", "host=%s port=%d db=%d", s->url.host, s->url.port, s->url.db);
     return STORE_OK;
 }

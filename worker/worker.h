@@ -30,6 +30,7 @@ typedef struct {
     long metrics_interval_ms;
     bool metrics_json;
     long exit_idle_ms;
+    long offset_check_ms;
     long dlq_partitions;
     bool quiet, verbose;
     agg_kprops_t kprops;
@@ -131,6 +132,9 @@ store_rc_t store_classify_error(store_t *s, const redisReply *reply, char *errst
 store_rc_t store_read_offset(store_t *s, const char *offsets_key, int32_t partition,
                              int64_t *out, char *errstr, size_t errstr_size);
 unsigned long long store_roundtrips(const store_t *s);
+/* Counts successful connects: a change means Redis may have restarted in between (and
+ * lost its last second of writes: AOF everysec), so cached offsets must be re-read. */
+unsigned long long store_generation(const store_t *s);
 
 /* ---- dlq.c: dead-letter producer ---- */
 

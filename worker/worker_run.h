@@ -36,7 +36,7 @@ typedef struct {
 
 typedef struct {
     unsigned long long records_applied, records_unchanged, rejects, batches, fenced,
-        conflicts, redis_errors, messages;
+        conflicts, redis_errors, messages, offsets_moved;
 } counters_t;
 
 struct worker_run {
@@ -57,6 +57,8 @@ struct worker_run {
     rd_kafka_queue_t *consumer_q;
     size_t prefetch_max;   /* effective queued.min.messages */
     bool fetcher_may_park; /* the prefetch queue came near prefetch_max since the last wake */
+    unsigned long long offsets_generation; /* store_generation() at the last offset check */
+    long long next_offset_check_ms;
 };
 
 
@@ -73,6 +75,12 @@ void part_drop_batch(worker_run_t *w, part_t *p);
 void part_remove(worker_run_t *w, part_t *p);
 /* Moves the consumer to the offset the stored state expects (-1 = from the beginning). */
 void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored);
+/* Re-reads the stored offset of every owned partition without an open batch and seeks
+ * to it where it differs from the cached one. Run after every reconnect and once per
+ * --offset-check-ms: a partition that gets no new message would otherwise never notice
+ * that Redis lost (or another member wrote) its last batches. Returns 0, or -1 when
+ * Redis did not answer (the next run tries again). */
+int part_check_offsets(worker_run_t *w);
 
 /* apply.c: applies every open batch; stalls through Redis and broker outages. Returns
  * 0 when all are applied (or dropped as fenced), -1 when stopped first or fatal. */
