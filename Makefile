@@ -20,7 +20,8 @@ LIB_SRC    := $(wildcard lib/*.c)
 GEN_SRC    := $(BUILD)/gen/report.pb-c.c
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/report.pb-c.o $(BUILD)/gen/regions_csv.o
 PROD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard producer/*.c))
-WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o
+WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o \
+              $(BUILD)/worker/amend_lua.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
@@ -50,11 +51,16 @@ $(BUILD)/gen/regions_csv.c: reference/regions.csv
 	@mkdir -p $(dir $@)
 	{ echo 'const char agg_default_regions_csv[] = '; sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
-# The Lua script is compiled into the worker as a string (no path to get wrong at run time).
-$(BUILD)/worker/apply_lua.c: worker/apply.lua
+# The Lua scripts are compiled into the worker as strings (no path to get wrong at run
+# time). summary.lua holds the summary builder both scripts that emit summaries share.
+LUA_EMBED = { echo 'const char $(2)[] = '; cat $(1) | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/'; echo ';'; } > $@
+$(BUILD)/worker/apply_lua.c: worker/summary.lua worker/apply.lua
 	@mkdir -p $(dir $@)
-	{ echo 'const char agg_apply_lua[] = '; sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
-$(BUILD)/worker/apply_lua.o: $(BUILD)/worker/apply_lua.c
+	$(call LUA_EMBED,$^,agg_apply_lua)
+$(BUILD)/worker/amend_lua.c: worker/summary.lua worker/amend.lua
+	@mkdir -p $(dir $@)
+	$(call LUA_EMBED,$^,agg_amend_lua)
+$(BUILD)/worker/%_lua.o: $(BUILD)/worker/%_lua.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libagg.a: $(LIB_OBJ)

@@ -244,14 +244,17 @@ long agg_encode_report(const agg_record_t *r, uint8_t **out) {
     return len;
 }
 
-long agg_encode_close(int year, int quarter, int64_t requested_ms, const char *requested_by,
-                      uint8_t **out) {
+long agg_encode_close(const agg_close_t *c, uint8_t **out) {
     Agg__V1__QuarterClose cl = AGG__V1__QUARTER_CLOSE__INIT;
-    cl.year = (uint32_t)year;
-    cl.quarter = (uint32_t)quarter;
-    cl.has_requested_ms = requested_ms != 0;
-    cl.requested_ms = requested_ms;
-    cl.requested_by = (char *)requested_by; /* pack() only reads */
+    cl.year = (uint32_t)c->year;
+    cl.quarter = (uint32_t)c->quarter;
+    cl.has_requested_ms = c->requested_ms != 0;
+    cl.requested_ms = c->requested_ms;
+    cl.requested_by = c->requested_by[0] ? (char *)c->requested_by : NULL; /* pack() only reads */
+    cl.has_partitions = c->partitions > 0;
+    cl.partitions = c->partitions > 0 ? (uint32_t)c->partitions : 0;
+    cl.has_deadline_ms = c->deadline_ms != 0;
+    cl.deadline_ms = c->deadline_ms;
 
     Agg__V1__Envelope env = AGG__V1__ENVELOPE__INIT;
     env.has_schema_version = 1;
@@ -441,10 +444,26 @@ int agg_decode(const void *data, size_t len, agg_arena_t *arena, agg_msg_t *out,
                     cl->quarter);
             return -1;
         }
+        if (cl->has_partitions && (cl->partitions < 1 || cl->partitions > 100000)) {
+            set_err(errstr, errstr_size, "close marker: partitions %" PRIu32 " out of range",
+                    cl->partitions);
+            return -1;
+        }
+        if (cl->has_deadline_ms && cl->deadline_ms <= 0) {
+            set_err(errstr, errstr_size, "close marker: deadline_ms %" PRId64 " out of range",
+                    cl->deadline_ms);
+            return -1;
+        }
+        memset(&out->close, 0, sizeof out->close);
+        if (copy_code(out->close.requested_by, AGG_REQUESTED_BY_MAX, cl->requested_by,
+                      "requested_by", errstr, errstr_size) != 0)
+            return -1;
         out->kind = AGG_MSG_CLOSE;
         out->close.year = (int)cl->year;
         out->close.quarter = (int)cl->quarter;
         out->close.requested_ms = cl->has_requested_ms ? cl->requested_ms : 0;
+        out->close.partitions = cl->has_partitions ? (int32_t)cl->partitions : 0;
+        out->close.deadline_ms = cl->has_deadline_ms ? cl->deadline_ms : 0;
         return 0;
     }
     default:

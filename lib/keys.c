@@ -81,3 +81,24 @@ int agg_key_offsets(char *buf, size_t bufsz, const char *prefix, const char *top
 int agg_key_metrics(char *buf, size_t bufsz, const char *prefix, const char *member) {
     return key_fmt(buf, bufsz, "%s:internal:metrics:%s", prefix, member);
 }
+
+int agg_key_regions_first(char *buf, size_t bufsz, const char *prefix, const char *quarter) {
+    return key_fmt(buf, bufsz, "%s:%s:regions:first", prefix, quarter);
+}
+
+int agg_key_scope_base(char *buf, size_t bufsz, const char *prefix, const char *quarter) {
+    return key_fmt(buf, bufsz, "%s:%s:", prefix, quarter);
+}
+
+int agg_key_closed_partitions(char *buf, size_t bufsz, const char *prefix,
+                              const char *quarter) {
+    return key_fmt(buf, bufsz, "%s:internal:closed:%s", prefix, quarter);
+}
+
+int agg_key_outbox(char *buf, size_t bufsz, const char *prefix) {
+    return key_fmt(buf, bufsz, "%s:internal:outbox", prefix);
+}
+
+int agg_key_lock(char *buf, size_t bufsz, const char *prefix, const char *what) {
+    return key_fmt(buf, bufsz, "%s:internal:lock:%s", prefix, what);
+}

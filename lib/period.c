@@ -67,12 +67,11 @@ int64_t agg_quarter_deadline_ms(int year, int quarter, int deadline_day) {
         m = 1;
         y++;
     }
-    /* A deadline day past the end of a short month (31 for April) means its last day;
-     * day + 1 may then be the 1st of the next month, which days_from_civil rolls into. */
+    /* A deadline day past the end of a short month (31 for April) means its last day. */
     int64_t month_days =
         (m == 12 ? agg_days_from_civil(y + 1, 1, 1) : agg_days_from_civil(y, m + 1, 1)) -
         agg_days_from_civil(y, m, 1);
     int d = deadline_day > month_days ? (int)month_days : deadline_day;
-    int64_t days = agg_days_from_civil(y, m, d + 1);
+    int64_t days = agg_days_from_civil(y, m, d);
     return days * 86400000LL - UB_OFFSET_MS;
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/codec.h"
 #include "agg/config.h"
+#include "agg/deadline.h"
 #include "agg/kafka.h"
 #include "agg/log.h"
 #include "agg/period.h"
@@ -36,6 +38,8 @@ static struct {
     bool quiet, verbose;
     const char *quarter; /* close */
     const char *by;      /* close */
+    const char *deadline; /* close: explicit deadline of this quarter */
+    long deadline_day;    /* close: the rule's day */
 } cfg;
 
 /* The tables and help text keep their own layout. */
@@ -83,6 +87,12 @@ static const agg_opt_t close_opts[] = {
      "quarter to close, e.g. 2024-Q2 (required)", &cfg.quarter},
     {"by", 0, NULL, AGG_OPT_STRING, NULL, 0, 0,
      "who asks for the close, recorded in the marker (default: $USER)", &cfg.by},
+    {"deadline", 0, "AGG_DEADLINE", AGG_OPT_STRING, NULL, 0, 0,
+     "the quarter's reporting deadline, RFC 3339 (default: the deadline-day rule)",
+     &cfg.deadline},
+    {"deadline-day", 0, "AGG_DEADLINE_DAY", AGG_OPT_INT, "10", 1, 31,
+     "deadline rule: 00:00 UTC+8 on this day of the month after the quarter",
+     &cfg.deadline_day},
     OPT_COMMON,
     {0},
 };
@@ -213,13 +223,26 @@ static int close_main(int argc, char **argv, agg_kprops_t *props) {
     if (by != NULL && by[0] == '\0')
         by = NULL;
 
+    agg_close_t marker = {.year = year, .quarter = quarter, .requested_ms = agg_now_ms()};
+    if (by && strlen(by) > AGG_REQUESTED_BY_MAX)
+        return usage_error("--by: longer than 128 bytes");
+    snprintf(marker.requested_by, sizeof marker.requested_by, "%s", by ? by : "");
+    agg_deadlines_t dl;
+    char explicit_list[512] = "";
+    if (cfg.deadline && snprintf(explicit_list, sizeof explicit_list, "%s=%s", qid,
+                                 cfg.deadline) >= (int)sizeof explicit_list)
+        return usage_error("--deadline: too long");
+    if (agg_deadlines_init(&dl, (int)cfg.deadline_day, explicit_list, err, sizeof err) != 0)
+        return usage_error(err);
+    marker.deadline_ms = agg_deadline_ms(&dl, year, quarter);
+
     rd_kafka_conf_t *conf = make_conf(props);
     if (conf == NULL)
         return PROD_EXIT_USAGE;
     prod_kafka_opts_t ko = {.partitions = (int)cfg.partitions,
                             .replication_factor = (int)cfg.replication_factor,
                             .timeout_ms = wait_ms(props)};
-    return prod_publish_close(topic, year, quarter, by, conf, &ko, cfg.quiet);
+    return prod_publish_close(topic, &marker, conf, &ko, cfg.quiet);
 }
 
 /* "(reports.2024-Q2: 10, reports.2024-Q3: 2)" for the dry-run summary. */

@@ -9,6 +9,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "agg/codec.h"
 #include "agg/record.h"
 #include "agg/regions.h"
 
@@ -92,11 +93,12 @@ typedef struct {
 int prod_publish_rows(prod_rows_t *rows, rd_kafka_conf_t *conf, const prod_kafka_opts_t *o,
                       bool quiet);
 
-/* Writes a close marker to every partition of topic; conf is consumed. Returns
+/* Writes the close marker to every partition of topic, with the partition count set to
+ * the topic's; conf is consumed. Returns
  * PROD_EXIT_OK, PROD_EXIT_DELIVERY, PROD_EXIT_INVALID (the topic does not exist) or
  * PROD_EXIT_USAGE. */
-int prod_publish_close(const char *topic, int year, int quarter, const char *requested_by,
-                       rd_kafka_conf_t *conf, const prod_kafka_opts_t *o, bool quiet);
+int prod_publish_close(const char *topic, const agg_close_t *marker, rd_kafka_conf_t *conf,
+                       const prod_kafka_opts_t *o, bool quiet);
 
 /* --dry-run: one JSON object per row on stdout. Returns 0, or -1 on a write error. */
 int prod_dry_run_print(const prod_rows_t *rows);

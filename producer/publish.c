@@ -269,8 +269,8 @@ int prod_publish_rows(prod_rows_t *rows, rd_kafka_conf_t *conf, const prod_kafka
     return PROD_EXIT_OK;
 }
 
-int prod_publish_close(const char *topic, int year, int quarter, const char *requested_by,
-                       rd_kafka_conf_t *conf, const prod_kafka_opts_t *o, bool quiet) {
+int prod_publish_close(const char *topic, const agg_close_t *marker, rd_kafka_conf_t *conf,
+                       const prod_kafka_opts_t *o, bool quiet) {
     prod_topic_t topics[1];
     memset(topics, 0, sizeof topics);
     snprintf(topics[0].name, sizeof topics[0].name, "%s", topic);
@@ -297,7 +297,10 @@ int prod_publish_close(const char *topic, int year, int quarter, const char *req
     }
 
     uint8_t *value = NULL;
-    long len = agg_encode_close(year, quarter, agg_now_ms(), requested_by, &value);
+    /* The count the quarter's close waits for: every partition the topic has now. */
+    agg_close_t m2 = *marker;
+    m2.partitions = n;
+    long len = agg_encode_close(&m2, &value);
     prod_msg_t *msgs = calloc((size_t)n, sizeof *msgs);
     if (len < 0 || msgs == NULL) {
         free(value);

@@ -161,6 +161,7 @@ def compute(rows, prefix):
     latest = {}     # identity -> record
     regions = {}    # quarter -> {region: max submitted_ms over every record received}
     unknown = set() # (quarter, region) with a record without submitted_at
+    first = {}      # quarter -> {region: min known submitted_ms} (timeliness, SPEC 8)
     for r in rows:
         q = quarter_id(r["year"], r["quarter"])
         # The regions score is "the region's last submission": every valid record
@@ -172,6 +173,9 @@ def compute(rows, prefix):
             unknown.add((q, r["region"]))
             ms = -1
         zs[r["region"]] = max(zs.get(r["region"], ms), ms)
+        if r["submitted_ms"] is not None and r["submitted_ms"] > 0:
+            fz = first.setdefault(q, {})
+            fz[r["region"]] = min(fz.get(r["region"], r["submitted_ms"]), r["submitted_ms"])
         ident = (r["region"], r["year"], r["quarter"], r["indicator"])
         old = latest.get(ident)
         if old is not None and r["revision"] <= old["revision"]:
@@ -204,6 +208,8 @@ def compute(rows, prefix):
             rank[r["region"]] = avg_x100(s["completion_sum_x100"], s["assessed"])
     for q, zs in regions.items():
         keys["%s:%s:regions" % (prefix, q)] = ("zset", dict(zs))
+    for q, fz in first.items():
+        keys["%s:%s:regions:first" % (prefix, q)] = ("zset", dict(fz))
     if quarters:
         keys[prefix + ":quarters"] = ("zset", quarters)
     return keys
@@ -579,6 +585,8 @@ def main():
     ap.add_argument("--ignore", action="append", default=[], metavar="REGEX",
                     help="keys (full match) left out of the comparison")
     ap.add_argument("--max-diffs", type=int, default=200)
+    ap.add_argument("--closed", action="append", default=[], metavar="QUARTER",
+                    help="a quarter whose close markers were applied: status closed")
     ap.add_argument("--generate", type=int, metavar="N", help="write about N test rows")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quarters", default="2024-Q3")
@@ -602,6 +610,10 @@ def main():
             print(q, counts[q])
         return 0
     expected = compute(rows, args.key_prefix)
+    for q in args.closed:
+        key = "%s:%s:state" % (args.key_prefix, q)
+        if key in expected:
+            expected[key] = ("state", {"status": "closed"})
     if args.dump:
         dump(expected, sys.stdout)
         return 0

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agg/log.h"
+#include "apply_args.h"
 #include "worker_run.h"
 
 #define CONFLICT_RETRIES 10
@@ -73,7 +74,10 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         return -1;
     }
     const char *status = r->element[0]->str;
-    if (strcmp(status, "OK") == 0) {
+    if (strcmp(status, APPLY_REPLY_OK) == 0) {
+        const char *qstatus = r->elements > 1 && r->element[1]->str ? r->element[1]->str
+                                                                    : APPLY_STATUS_OPEN;
+        close_on_applied(w, p, batch_marker(p->batch) != NULL, qstatus);
         p->expected = end;
         w->c.records_applied += batch_applied(p->batch);
         w->c.records_unchanged += batch_unchanged(p->batch);
@@ -84,7 +88,14 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         part_drop_batch(w, p);
         return 1;
     }
-    if (strcmp(status, "FENCED") == 0 && r->elements == 2) {
+    if (strcmp(status, APPLY_REPLY_HOLD) == 0) {
+        /* Nothing was written; the rejects already in the DLQ stay there (their copies
+         * are sent once more when the batch is fetched again). */
+        part_drop_batch(w, p);
+        close_on_hold(w, p);
+        return 1;
+    }
+    if (strcmp(status, APPLY_REPLY_FENCED) == 0 && r->elements == 2) {
         const char *s = r->element[1]->str;
         int64_t stored = s && s[0] ? strtoll(s, NULL, 10) : -1;
         if (stored == end) {
@@ -103,7 +114,7 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         part_seek_to_stored(w, p, stored);
         return 1;
     }
-    if (strcmp(status, "CONFLICT") == 0) {
+    if (strcmp(status, APPLY_REPLY_CONFLICT) == 0) {
         w->c.conflicts++;
         agg_warn("batch_conflict", "topic=%s partition=%d key=%s field=%s", p->topic,
                  p->partition, r->elements > 1 ? r->element[1]->str : "?",
@@ -173,7 +184,7 @@ static int apply_pass(worker_run_t *w) {
             worker_note_error(w, "apply_failed", err);
             return -1;
         }
-        if (store_append_apply(w->store, argc, argv, argvlen, err, sizeof err) != STORE_OK)
+        if (store_append_script(w->store, STORE_SCRIPT_APPLY, argc, argv, argvlen, err, sizeof err) != STORE_OK)
             goto transient;
         sent++;
     }

@@ -8,12 +8,16 @@
 -- (compare-and-set: exact even if a district's producer puts one region on two
 -- partitions). A refused batch writes nothing: all checks come before the first write.
 --
--- ARGV layout (every value a string):
+-- ARGV layout (every value a string; worker/apply_args.h names the same positions):
 --   1 offsets key     2 partition       3 expected start offset ("" = none stored)
 --   4 next offset     5 now ms          6 state key        7 quarters key
 --   8 quarter id      9 quarter score  10 regions key     11 goals key
---  12 close marker ("" or requested ms)
---  13 n = number of record-state keys (one per region), then n times:
+--  12 close marker ("" or requested ms) 13 its partition count  14 its deadline ms
+--  15 its requested_by                  16 closed-partitions set key
+--  17 regions:first key                 18 scope key base "agg:Q:"
+--  19 outbox key     20 topic          21 expected regions (comma-separated)
+--  22 valid records in the batch (counted as late records on a closed quarter)
+--  23 n = number of record-state keys (one per region), then n times:
 --       key, expected version ("" = none), m, then m times: field (indicator), new state
 --     The version ("@v" in the key; '@' is not allowed in indicators) changes with every
 --     write of the key: a worker that read the states at another version recomputes.
@@ -21,15 +25,26 @@
 --       key, counts key, kind (T|G|R|RG), region, goal, rank key, f, then f times: field, delta
 --     A field starting with '#' counts the records that carry the amount field named by
 --     the rest; it lives in the counts key and, when it drops to 0, the amount goes too.
---   . r = number of regions, then r times: region, max submitted ms
+--   . r = number of regions, then r times: region, max submitted ms, min submitted ms
 --
--- Returns {"OK"}, {"FENCED", stored offset}, or {"CONFLICT", key}.
+-- Quarter close (SPEC 8): a close marker ends its batch, so it is applied with its
+-- partition's offset, after every record before it. The partition joins the closed set;
+-- the step whose marker completes the set (every partition the marker counts) closes
+-- the quarter and writes its summary set to the outbox, once: a later marker finds the
+-- quarter closed. Records on a partition past its marker are refused (HOLD) until the
+-- quarter is closed; after that they are late records, counted for an amendment.
+--
+-- Returns {"OK", "open"|"closed"|"closed-now"}, {"FENCED", stored offset},
+-- {"CONFLICT", key} or {"HOLD"}.
 
 local CHUNK = 1000 -- field/value pairs per HSET: unpack() of Redis' Lua stops near 8000 values
 
 local off_key, part, expect, next_off, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local state_key, quarters_key, quarter, quarter_score = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local regions_key, goals_key, close_ms = ARGV[10], ARGV[11], ARGV[12]
+local marker_parts, marker_deadline, marker_by = ARGV[13], ARGV[14], ARGV[15]
+local closed_key, first_key, scope_base, outbox_key = ARGV[16], ARGV[17], ARGV[18], ARGV[19]
+local topic, expected_regions, nvalid = ARGV[20], ARGV[21], tonumber(ARGV[22])
 
 local stored = redis.call('HGET', off_key, part)
 if not stored then stored = '' end
@@ -37,8 +52,16 @@ if stored ~= expect then
   return {'FENCED', stored}
 end
 
+-- Past its marker, a partition waits for the quarter to close: the first summary
+-- covers exactly the records before the markers.
+local status = redis.call('HGET', state_key, 'status') or 'open'
+local past_marker = redis.call('SISMEMBER', closed_key, part) == 1
+if past_marker and status ~= 'closed' and nvalid > 0 then
+  return {'HOLD'}
+end
+
 -- Pass 1: compare-and-set of each region's record states, before any write.
-local i = 13
+local i = 23
 local nkeys = tonumber(ARGV[i]); i = i + 1
 local recs_at = i
 for _ = 1, nkeys do
@@ -113,13 +136,51 @@ end
 local nregions = tonumber(ARGV[i]); i = i + 1
 for _ = 1, nregions do
   redis.call('ZADD', regions_key, 'GT', ARGV[i + 1], ARGV[i])
-  i = i + 2
+  if ARGV[i + 2] ~= '' then
+    redis.call('ZADD', first_key, 'LT', ARGV[i + 2], ARGV[i])
+  end
+  i = i + 3
 end
 
-redis.call('HSETNX', state_key, 'status', 'open')
-redis.call('ZADD', quarters_key, quarter_score, quarter)
+-- A batch of rejects only (or an empty marker batch on an unseen quarter) creates no
+-- quarter state for dashboards.
+if nvalid > 0 or close_ms ~= '' then
+  redis.call('HSETNX', state_key, 'status', 'open')
+  redis.call('ZADD', quarters_key, quarter_score, quarter)
+end
+
+if past_marker and status == 'closed' and nvalid > 0 then
+  -- Late records: applied; an amendment (amend.lua) will absorb them.
+  redis.call('HINCRBY', state_key, 'late_pending', nvalid)
+  redis.call('HSETNX', state_key, 'amend_first_ms', now)
+  redis.call('HSET', state_key, 'amend_last_ms', now)
+end
+
+local result = status
 if close_ms ~= '' then
-  redis.call('HSET', state_key, 'partition:' .. part .. ':closed_ms', close_ms)
+  redis.call('HSETNX', state_key, 'partition:' .. part .. ':closed_ms', close_ms)
+  redis.call('SADD', closed_key, part)
+  -- The first marker applied fixes the count and the deadline of the quarter.
+  redis.call('HSETNX', state_key, 'partitions', marker_parts)
+  if marker_deadline ~= '' then
+    redis.call('HSETNX', state_key, 'deadline_ms', marker_deadline)
+  end
+  if marker_by ~= '' then
+    redis.call('HSETNX', state_key, 'requested_by', marker_by)
+  end
+  local nclosed = redis.call('SCARD', closed_key)
+  redis.call('HSET', state_key, 'partitions_closed', nclosed)
+  if status ~= 'closed' and
+      nclosed >= (tonumber(redis.call('HGET', state_key, 'partitions')) or math.huge) then
+    -- The offsets of the summaries' provenance include this marker's partition.
+    redis.call('HSET', off_key, part, next_off)
+    redis.call('HSET', state_key, 'status', 'closed', 'closed_ms', now)
+    emit_summaries({base = scope_base, qid = quarter, state_key = state_key,
+      regions_key = regions_key, goals_key = goals_key, first_key = first_key,
+      offsets_key = off_key, topic = topic, outbox_key = outbox_key,
+      expected = expected_regions, now = now, late_records = '0', replayed = ''}, 1)
+    result = 'closed-now'
+  end
 end
 redis.call('HSET', off_key, part, next_off)
-return {'OK'}
+return {'OK', result}

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "agg/contrib.h"
+#include "agg/deadline.h"
 #include "agg/log.h"
+#include "apply_args.h"
 #include "args.h"
 #include "scopes.h"
 #include "worker.h"
@@ -67,7 +69,8 @@ struct batch {
     size_t nmsgs;
     int64_t last_offset;
     bool close;
-    int64_t close_ms;
+    agg_close_t marker; /* when close */
+    bool late_reject;   /* the partition is past its marker and late records are refused */
 
     size_t *order; /* sort buffer */
     winner_t *winners;
@@ -135,7 +138,8 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition) {
     b->nwinners = b->ngroups = 0;
     b->last_offset = -1;
     b->close = false;
-    b->close_ms = 0;
+    memset(&b->marker, 0, sizeof b->marker);
+    b->late_reject = false;
     b->winners_ready = false;
     b->applied = b->unchanged = 0;
     return 0;
@@ -207,7 +211,11 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
             return 0;
         }
         b->close = true;
-        b->close_ms = msg.close.requested_ms > 0 ? msg.close.requested_ms : agg_now_ms();
+        b->marker = msg.close;
+        if (b->marker.requested_ms <= 0)
+            b->marker.requested_ms = agg_now_ms();
+        if (b->marker.deadline_ms <= 0) /* a marker written before v2 */
+            b->marker.deadline_ms = agg_deadline_ms(&b->conf->deadlines, b->year, b->quarter);
         return 1;
     }
 
@@ -231,6 +239,11 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
                r->region);
         return 0;
     }
+    if (b->late_reject) {
+        reject(b, m, "quarter-closed: %s is closed and the late-record policy is reject",
+               b->qid);
+        return 0;
+    }
     b->recs = grow_or_abort(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
     b->keys = grow_or_abort(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
     b->keys[b->nrecs].indicator_hash = fnv1a(r->indicator);
@@ -243,6 +256,11 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
 }
 
 size_t batch_count(const batch_t *b) { return b->nmsgs; }
+size_t batch_valid(const batch_t *b) { return b->nrecs; }
+const agg_close_t *batch_marker(const batch_t *b) { return b->close ? &b->marker : NULL; }
+void batch_set_marker_partitions(batch_t *b, int32_t n) { b->marker.partitions = n; }
+void batch_set_late_reject(batch_t *b, bool on) { b->late_reject = on; }
+const char *batch_quarter(const batch_t *b) { return b->qid; }
 int64_t batch_last_offset(const batch_t *b) { return b->last_offset; }
 const char *batch_topic(const batch_t *b) { return b->topic; }
 int32_t batch_partition(const batch_t *b) { return b->partition; }
@@ -426,10 +444,31 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     args_str(a, key);
     agg_key_goals(key, sizeof key, b->conf->key_prefix, b->qid);
     args_str(a, key);
-    if (b->close)
-        args_i64(a, b->close_ms);
-    else
-        args_str(a, "");
+    if (b->close) {
+        args_i64(a, b->marker.requested_ms);
+        args_i64(a, b->marker.partitions);
+        args_i64(a, b->marker.deadline_ms);
+        args_str(a, b->marker.requested_by);
+    } else {
+        for (int k = 0; k < 4; k++)
+            args_str(a, "");
+    }
+    agg_key_closed_partitions(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    agg_key_regions_first(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    agg_key_scope_base(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
+    agg_key_outbox(key, sizeof key, b->conf->key_prefix);
+    args_str(a, key);
+    args_str(a, b->topic);
+    args_str(a, b->conf->expected_regions_csv);
+    args_i64(a, (int64_t)b->nrecs);
+    if (a->n != APPLY_ARG__FIXED) {
+        snprintf(errstr, errstr_size, "apply.lua arguments: %zu fixed, want %d", a->n,
+                 APPLY_ARG__FIXED);
+        return -1;
+    }
 
     /* Record states (compare-and-set) and deltas. */
     scopes_clear(&b->scopes);
@@ -488,14 +527,24 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     int64_t nreg = 0;
     for (size_t i = 0; i < b->nrecs;) {
         const agg_record_t *first = &b->recs[b->order[i]];
-        int64_t max_ms = first->submitted_ms;
-        size_t k = i + 1;
+        int64_t max_ms = first->submitted_ms, min_ms = 0;
+        size_t k = i;
         for (; k < b->nrecs && b->keys[b->order[k]].region_id == b->keys[b->order[i]].region_id;
-             k++)
-            if (b->recs[b->order[k]].submitted_ms > max_ms)
-                max_ms = b->recs[b->order[k]].submitted_ms;
+             k++) {
+            int64_t t = b->recs[b->order[k]].submitted_ms;
+            if (t > max_ms)
+                max_ms = t;
+            /* The first submission (timeliness) is a minimum over known times, so it
+             * does not depend on arrival order either; 0 = unknown. */
+            if (t > 0 && (min_ms == 0 || t < min_ms))
+                min_ms = t;
+        }
         args_str(a, first->region);
         args_i64(a, max_ms);
+        if (min_ms > 0)
+            args_i64(a, min_ms);
+        else
+            args_str(a, "");
         nreg++;
         i = k;
     }

@@ -28,6 +28,10 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         rd_kafka_message_destroy(m); /* from a partition no longer ours */
         return;
     }
+    if (p->close_held) {
+        rd_kafka_message_destroy(m); /* past the close marker: fetched again on resume */
+        return;
+    }
     if (p->seek_pending) {
         if (agg_mono_ms() >= p->seek_retry_ms)
             part_seek_to_stored(w, p, p->expected);
@@ -46,6 +50,8 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         }
         p->batch_open = true;
         p->dlq_sent = false;
+        /* Past the marker and not held: the quarter is closed, these are late records. */
+        batch_set_late_reject(p->batch, w->conf->late_reject && p->past_marker);
         if (w->batch_started_ms == 0)
             w->batch_started_ms = agg_mono_ms();
     }
@@ -214,7 +220,8 @@ int worker_run(const worker_conf_t *conf) {
             apply_flush(&w);
         if (now >= w.next_offset_check_ms ||
             store_generation(w.store) != w.offsets_generation) {
-            part_check_offsets(&w);
+            if (part_check_offsets(&w) == 0)
+                close_check_holds(&w);
             w.next_offset_check_ms = agg_mono_ms() + conf->offset_check_ms;
         }
         if (now >= next_metrics) {

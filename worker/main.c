@@ -57,6 +57,25 @@ static const agg_opt_t options[] = {
      "how often the stored offsets of quiet partitions are re-read (also after every "
      "Redis reconnect)",
      &conf.offset_check_ms},
+    {"late-policy", 0, "AGG_LATE_POLICY", AGG_OPT_STRING, "amend", 0, 0,
+     "records after a quarter closed: amend (apply, amended summaries) or reject (DLQ)",
+     &conf.late_policy},
+    {"amend-quiet-ms", 0, "AGG_AMEND_QUIET_MS", AGG_OPT_INT, "30000", 0, 86400000,
+     "an amendment is emitted after this long without another late record",
+     &conf.amend_quiet_ms},
+    {"amend-max-delay-ms", 0, "AGG_AMEND_MAX_DELAY_MS", AGG_OPT_INT, "300000", 0, 86400000,
+     "... and at the latest this long after the first late record of a burst",
+     &conf.amend_max_delay_ms},
+    {"deadline-day", 0, "AGG_DEADLINE_DAY", AGG_OPT_INT, "10", 1, 31,
+     "deadline rule: 00:00 UTC+8 on this day of the month after the quarter",
+     &conf.deadline_day},
+    {"deadlines", 0, "AGG_DEADLINES", AGG_OPT_STRING, NULL, 0, 0,
+     "explicit deadlines, Q=RFC3339[,Q=RFC3339...], e.g. 2024-Q2=2024-07-15T00:00:00+08:00",
+     &conf.deadline_list},
+    {"no-deadline-close", 0, "AGG_NO_DEADLINE_CLOSE", AGG_OPT_FLAG, NULL, 0, 0,
+     "do not write close markers when a quarter's deadline passes", &conf.no_deadline_close},
+    {"summary-partitions", 0, "AGG_SUMMARY_PARTITIONS", AGG_OPT_INT, "1", 1, 1000,
+     "partitions of the summary topic when the worker creates it", &conf.summary_partitions},
     {"exit-idle-ms", 0, "AGG_EXIT_IDLE_MS", AGG_OPT_INT, "0", 0, 86400000,
      "stop after this long without messages (0 = never; for batch jobs and tests)",
      &conf.exit_idle_ms},
@@ -114,14 +133,33 @@ int main(int argc, char **argv) {
                  conf.topic_prefix);
         conf.summary_topic = conf.summary_topic_buf;
     }
-    if (!conf.no_region_check) {
-        int lrc = conf.regions_file
-                      ? agg_regions_load(&conf.regions, conf.regions_file, err, sizeof err)
-                      : agg_regions_load_default(&conf.regions, err, sizeof err);
-        if (lrc != 0) {
-            fprintf(stderr, "agg-worker: regions: %s\n", err);
-            return 2;
-        }
+    /* The reference list checks records (unless --no-region-check) and is the list of
+     * regions a quarter's completeness expects. */
+    int lrc = conf.regions_file
+                  ? agg_regions_load(&conf.regions, conf.regions_file, err, sizeof err)
+                  : agg_regions_load_default(&conf.regions, err, sizeof err);
+    if (lrc != 0) {
+        fprintf(stderr, "agg-worker: regions: %s\n", err);
+        return 2;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < conf.regions.count; i++) {
+        int n = snprintf(conf.expected_regions_csv + j, sizeof conf.expected_regions_csv - j,
+                         "%s%s", i ? "," : "", conf.regions.code[i]);
+        if (n < 0 || (size_t)n >= sizeof conf.expected_regions_csv - j)
+            break; /* cannot happen: the buffer holds AGG_REGIONS_MAX codes */
+        j += (size_t)n;
+    }
+    if (strcmp(conf.late_policy, "amend") != 0 && strcmp(conf.late_policy, "reject") != 0) {
+        fprintf(stderr, "agg-worker: --late-policy: \"%s\" is neither amend nor reject\n",
+                conf.late_policy);
+        return 2;
+    }
+    conf.late_reject = strcmp(conf.late_policy, "reject") == 0;
+    if (agg_deadlines_init(&conf.deadlines, (int)conf.deadline_day, conf.deadline_list, err,
+                           sizeof err) != 0) {
+        fprintf(stderr, "agg-worker: --deadlines: %s\n", err);
+        return 2;
     }
 
     struct sigaction sa;

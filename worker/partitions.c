@@ -41,6 +41,11 @@ part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
     p->expected = -1;
     p->batch_open = false;
     p->seek_pending = false;
+    p->past_marker = p->close_held = false;
+    int year, quarter;
+    if (agg_quarter_from_topic(topic, w->conf->topic_prefix, &year, &quarter) != 0 ||
+        agg_quarter_format(year, quarter, p->qid, sizeof p->qid) != 0)
+        p->qid[0] = '\0'; /* not a quarter topic: its messages are refused by the batch */
     return p;
 }
 
@@ -122,6 +127,14 @@ int part_check_offsets(worker_run_t *w) {
                  p->topic, p->partition, p->expected, stored);
         w->c.offsets_moved++;
         part_seek_to_stored(w, p, stored);
+        /* The close marker may be among what Redis lost, or what another member wrote. */
+        if (close_read_state(w, p, err, sizeof err) != 0) {
+            worker_note_error(w, "redis_unavailable", err);
+            return -1;
+        }
+        if (!p->close_held)
+            continue;
+        close_pause_held(w);
     }
     w->offsets_generation = generation;
     return 0;

@@ -14,6 +14,7 @@ static void on_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int64_t stored = -1;
         long delay = 100;
+        part_t *p = NULL;
         if (agg_key_offsets(key, sizeof key, w->conf->key_prefix, tp->topic) < 0) {
             agg_error("topic_name_too_long", "topic=%s", tp->topic);
             continue;
@@ -22,8 +23,16 @@ static void on_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
             store_rc_t rc = store_connect(w->store, err, sizeof err);
             if (rc == STORE_OK)
                 rc = store_read_offset(w->store, key, tp->partition, &stored, err, sizeof err);
-            if (rc == STORE_OK)
-                break;
+            if (rc == STORE_OK) {
+                p = part_add(w, tp->topic, tp->partition);
+                if (!p) {
+                    agg_error("out_of_memory", "what=partition");
+                    abort();
+                }
+                if (close_read_state(w, p, err, sizeof err) == 0)
+                    break;
+                rc = STORE_TRANSIENT;
+            }
             worker_note_error(w, "redis_unavailable", err);
             if (rc == STORE_FATAL || worker_stop) {
                 worker_stop = 1;
@@ -34,14 +43,9 @@ static void on_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
             worker_backoff(&delay);
         }
         tp->offset = stored >= 0 ? stored : RD_KAFKA_OFFSET_BEGINNING;
-        part_t *p = part_add(w, tp->topic, tp->partition);
-        if (!p) {
-            agg_error("out_of_memory", "what=partition");
-            abort();
-        }
         p->expected = stored;
-        agg_info("partition_assigned", "topic=%s partition=%d offset=%" PRId64, tp->topic,
-                 tp->partition, stored);
+        agg_info("partition_assigned", "topic=%s partition=%d offset=%" PRId64 "%s", tp->topic,
+                 tp->partition, stored, p->close_held ? " held=past_close_marker" : "");
     }
 }
 
@@ -61,6 +65,8 @@ void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             aerr = rd_kafka_assign(rk, parts);
+        if (!error && !aerr)
+            close_pause_held(w); /* a pause applies to assigned partitions only */
     } else {
         if (rd_kafka_assignment_lost(rk)) {
             agg_warn("assignment_lost", "partitions=%d action=drop_batches", parts->cnt);

@@ -13,12 +13,14 @@
 #include "worker.h"
 
 extern const char agg_apply_lua[];
+extern const char agg_amend_lua[];
 
 struct store {
     agg_redis_url_t url;
     redisContext *c;
     redisReply *last; /* reply handed out by store_reply(), freed on the next call */
-    char sha[41];
+    char sha[41];       /* apply.lua */
+    char amend_sha[41]; /* amend.lua */
     unsigned long long roundtrips;
     unsigned long long generation; /* successful connects so far */
     /* The server answered READONLY or MASTERDOWN: it is (no longer) the primary. The
@@ -103,6 +105,38 @@ static store_rc_t command(store_t *s, redisReply **out, char *errstr, size_t err
     return STORE_OK;
 }
 
+store_rc_t store_command(store_t *s, redisReply **reply, char *errstr, size_t errstr_size,
+                         int argc, const char **argv) {
+    drop_last(s);
+    if (!s->c)
+        return io_error(s, argv[0], errstr, errstr_size);
+    redisReply *r = NULL;
+    store_rc_t rc = command(s, &r, errstr, errstr_size, argc, argv);
+    if (rc == STORE_OK)
+        s->last = r;
+    *reply = rc == STORE_OK ? r : NULL;
+    return rc;
+}
+
+/* SCRIPT LOAD of one script; its sha into sha[41]. */
+static store_rc_t load_script(store_t *s, const char *script, char *sha, char *errstr,
+                              size_t errstr_size) {
+    redisReply *r = NULL;
+    const char *load[] = {"SCRIPT", "LOAD", script};
+    store_rc_t rc = command(s, &r, errstr, errstr_size, 3, load);
+    if (rc != STORE_OK)
+        return rc;
+    if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+        snprintf(errstr, errstr_size, "redis: SCRIPT LOAD returned no sha");
+        freeReplyObject(r);
+        return STORE_FATAL;
+    }
+    memcpy(sha, r->str, 40);
+    sha[40] = '\0';
+    freeReplyObject(r);
+    return STORE_OK;
+}
+
 store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
     redisReply *r = NULL;
     store_rc_t rc;
@@ -149,20 +183,12 @@ store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
             freeReplyObject(r);
         }
     }
-    const char *load[] = {"SCRIPT", "LOAD", agg_apply_lua};
-    if ((rc = command(s, &r, errstr, errstr_size, 3, load)) != STORE_OK) {
+    if ((rc = load_script(s, agg_apply_lua, s->sha, errstr, errstr_size)) != STORE_OK ||
+        (rc = load_script(s, agg_amend_lua, s->amend_sha, errstr, errstr_size)) != STORE_OK) {
+        s->sha[0] = '\0';
         disconnect(s);
         return rc;
     }
-    if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-        snprintf(errstr, errstr_size, "redis: SCRIPT LOAD returned no sha");
-        freeReplyObject(r);
-        disconnect(s);
-        return STORE_FATAL;
-    }
-    memcpy(s->sha, r->str, 40);
-    s->sha[40] = '\0';
-    freeReplyObject(r);
     s->generation++;
     agg_info("redis_connected", "host=%s port=%d db=%d", s->url.host, s->url.port, s->url.db);
     return STORE_OK;
@@ -178,8 +204,10 @@ store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *a
     return STORE_OK;
 }
 
-store_rc_t store_append_apply(store_t *s, int argc, const char **argv,
-                              const size_t *argvlen, char *errstr, size_t errstr_size) {
+store_rc_t store_append_script(store_t *s, store_script_t which, int argc,
+                               const char **argv, const size_t *argvlen, char *errstr,
+                               size_t errstr_size) {
+    const char *sha = which == STORE_SCRIPT_AMEND ? s->amend_sha : s->sha;
     drop_last(s);
     if (!s->c || !s->sha[0])
         return io_error(s, "evalsha", errstr, errstr_size);
@@ -197,7 +225,7 @@ store_rc_t store_append_apply(store_t *s, int argc, const char **argv,
     }
     v[0] = "EVALSHA";
     l[0] = 7;
-    v[1] = s->sha;
+    v[1] = sha;
     l[1] = 40;
     v[2] = "0";
     l[2] = 1;

@@ -10,6 +10,7 @@
 
 #include "agg/codec.h"
 #include "agg/config.h"
+#include "agg/deadline.h"
 #include "agg/keys.h"
 #include "agg/period.h"
 #include "agg/record.h"
@@ -31,6 +32,16 @@ typedef struct {
     bool metrics_json;
     long exit_idle_ms;
     long offset_check_ms;
+    /* Quarter close (SPEC 8). */
+    const char *late_policy; /* "amend" or "reject" */
+    bool late_reject;
+    long amend_quiet_ms, amend_max_delay_ms;
+    long deadline_day;
+    const char *deadline_list; /* "2024-Q2=RFC3339,..." */
+    bool no_deadline_close;
+    long summary_partitions;
+    agg_deadlines_t deadlines;
+    char expected_regions_csv[AGG_REGIONS_MAX * 34]; /* the reference list, comma-joined */
     long dlq_partitions;
     bool quiet, verbose;
     agg_kprops_t kprops;
@@ -75,6 +86,16 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition);
 int batch_add(batch_t *b, const batch_msg_t *m);
 
 size_t batch_count(const batch_t *b);   /* messages added */
+size_t batch_valid(const batch_t *b);   /* records among them (not rejects, not the marker) */
+/* The close marker that ended the batch, or NULL. */
+const agg_close_t *batch_marker(const batch_t *b);
+/* A marker written before v2 carries no partition count: the caller supplies the
+ * topic's (before batch_script_args). */
+void batch_set_marker_partitions(batch_t *b, int32_t n);
+/* After batch_reset(): the partition is past its marker, its quarter closed, and the
+ * late-record policy is reject: every record goes to the DLQ ("quarter-closed"). */
+void batch_set_late_reject(batch_t *b, bool on);
+const char *batch_quarter(const batch_t *b); /* "2024-Q2" */
 size_t batch_rejects(const batch_t *b, const batch_reject_t **out);
 int64_t batch_last_offset(const batch_t *b);
 const char *batch_topic(const batch_t *b);
@@ -122,12 +143,18 @@ void store_disconnect(store_t *s);
 store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *argvlen,
                         char *errstr, size_t errstr_size);
 store_rc_t store_reply(store_t *s, redisReply **reply, char *errstr, size_t errstr_size);
-/* Appends EVALSHA of apply.lua with args (the sha is prepended here). */
-store_rc_t store_append_apply(store_t *s, int argc, const char **argv,
-                              const size_t *argvlen, char *errstr, size_t errstr_size);
+typedef enum { STORE_SCRIPT_APPLY, STORE_SCRIPT_AMEND } store_script_t;
+/* Appends EVALSHA of apply.lua or amend.lua with args (the sha is prepended here). */
+store_rc_t store_append_script(store_t *s, store_script_t which, int argc,
+                               const char **argv, const size_t *argvlen, char *errstr,
+                               size_t errstr_size);
 /* Classifies an error reply; NOSCRIPT is TRANSIENT after the script was reloaded. */
 store_rc_t store_classify_error(store_t *s, const redisReply *reply, char *errstr,
                                 size_t errstr_size);
+/* One command (NUL-terminated arguments), one reply, owned by the store until the next
+ * store_ call. An error reply is classified and returned as TRANSIENT or FATAL. */
+store_rc_t store_command(store_t *s, redisReply **reply, char *errstr, size_t errstr_size,
+                         int argc, const char **argv);
 /* HGET of the stored next offset of a partition: 0 and *out (-1 = none), or an error. */
 store_rc_t store_read_offset(store_t *s, const char *offsets_key, int32_t partition,
                              int64_t *out, char *errstr, size_t errstr_size);

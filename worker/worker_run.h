@@ -32,6 +32,12 @@ typedef struct {
      * position is not where the stored state expects, so messages are dropped. */
     bool seek_pending;
     long long seek_retry_ms;
+    char qid[AGG_QUARTER_ID_LEN + 1]; /* the topic's quarter */
+    /* Quarter close (close.c): the partition applied its close marker; while its
+     * quarter is still open it is held (paused, its messages dropped and fetched again
+     * from the stored offset on resume). */
+    bool past_marker;
+    bool close_held;
 } part_t;
 
 typedef struct {
@@ -59,6 +65,7 @@ struct worker_run {
     bool fetcher_may_park; /* the prefetch queue came near prefetch_max since the last wake */
     unsigned long long offsets_generation; /* store_generation() at the last offset check */
     long long next_offset_check_ms;
+    bool outbox_dirty; /* a close or amendment just wrote summaries: send them now */
 };
 
 
@@ -81,6 +88,19 @@ void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored);
  * that Redis lost (or another member wrote) its last batches. Returns 0, or -1 when
  * Redis did not answer (the next run tries again). */
 int part_check_offsets(worker_run_t *w);
+
+/* close.c: the aligned close, as the worker sees it. */
+/* Reads whether the partition is past its marker and whether its quarter is closed;
+ * holds it when past the marker of an open quarter. 0, or -1 when Redis failed. */
+int close_read_state(worker_run_t *w, part_t *p, char *errstr, size_t errstr_size);
+/* After a batch was applied: status is the script's ("open", "closed", "closed-now"). */
+void close_on_applied(worker_run_t *w, part_t *p, bool had_marker, const char *status);
+/* The script refused records past the marker of an open quarter: hold. */
+void close_on_hold(worker_run_t *w, part_t *p);
+/* Pauses the consumer on every held partition (after an assignment). */
+void close_pause_held(worker_run_t *w);
+/* Resumes held partitions whose quarter has closed (by any worker). */
+void close_check_holds(worker_run_t *w);
 
 /* apply.c: applies every open batch; stalls through Redis and broker outages. Returns
  * 0 when all are applied (or dropped as fenced), -1 when stopped first or fatal. */

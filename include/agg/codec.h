@@ -12,13 +12,20 @@ typedef enum {
     AGG_MSG_CLOSE = 2,
 } agg_msg_kind_t;
 
+/* A quarter-close marker (proto QuarterClose). 0 = absent for the numbers. */
+#define AGG_REQUESTED_BY_MAX 128
+typedef struct {
+    int year, quarter;
+    int64_t requested_ms;
+    int32_t partitions; /* v2: the topic's partition count when the markers were written */
+    int64_t deadline_ms; /* v2: the quarter's reporting deadline */
+    char requested_by[AGG_REQUESTED_BY_MAX + 1]; /* "" = not given */
+} agg_close_t;
+
 typedef struct {
     agg_msg_kind_t kind;
     agg_record_t record; /* kind == AGG_MSG_REPORT */
-    struct {
-        int year, quarter;
-        int64_t requested_ms;
-    } close; /* kind == AGG_MSG_CLOSE */
+    agg_close_t close;   /* kind == AGG_MSG_CLOSE */
 } agg_msg_t;
 
 /* Bump allocator handed to protobuf-c so decoding a batch costs no malloc per message.
@@ -37,8 +44,7 @@ void agg_arena_free(agg_arena_t *arena);
  * length and sets *out (caller frees), or -1 on allocation failure. */
 long agg_encode_report(const agg_record_t *r, uint8_t **out);
 /* Same for a quarter-close marker. */
-long agg_encode_close(int year, int quarter, int64_t requested_ms, const char *requested_by,
-                      uint8_t **out);
+long agg_encode_close(const agg_close_t *c, uint8_t **out);
 
 /* Decodes one message value. Strings of the record borrow from memory in the arena, so
  * out is valid until the next agg_arena_reset(). Returns 0, or -1 with the reason in

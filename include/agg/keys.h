@@ -23,6 +23,17 @@ int agg_key_rank(char *buf, size_t bufsz, const char *prefix, const char *quarte
                  const char *goal);
 int agg_key_state(char *buf, size_t bufsz, const char *prefix, const char *quarter);
 int agg_key_quarters(char *buf, size_t bufsz, const char *prefix);
+/* Region -> first submitted_at (ms) of the quarter: backs timeliness (SPEC 8). */
+int agg_key_regions_first(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+/* "P:Q:", from which the close builds every scope key of the quarter (apply.lua). */
+int agg_key_scope_base(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+/* Internal: set of the partitions of a quarter's topic that applied a close marker. */
+int agg_key_closed_partitions(char *buf, size_t bufsz, const char *prefix,
+                              const char *quarter);
+/* Internal: summaries decided but not yet acknowledged by the broker (a list). */
+int agg_key_outbox(char *buf, size_t bufsz, const char *prefix);
+/* Internal: a lock, e.g. "summary-sender" or "deadline:2024-Q2". */
+int agg_key_lock(char *buf, size_t bufsz, const char *prefix, const char *what);
 /* Internal: latest revision of every record of one region in one quarter. */
 int agg_key_records(char *buf, size_t bufsz, const char *prefix, const char *quarter,
                     const char *region);

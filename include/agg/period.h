@@ -14,8 +14,8 @@ int agg_quarter_format(int year, int quarter, char *buf, size_t bufsz);
 int agg_quarter_parse(const char *s, size_t len, int *year, int *quarter);
 /* Parses a topic "<prefix>YYYY-Qn": 0 and the quarter, or -1 when it is not one. */
 int agg_quarter_from_topic(const char *topic, const char *prefix, int *year, int *quarter);
-/* Default close deadline: 00:00 of day (deadline_day + 1) of the month after the
- * quarter ends, Asia/Ulaanbaatar (UTC+8), i.e. the end of the deadline day. ms since
+/* Close deadline (SPEC 8): 00:00 Asia/Ulaanbaatar (UTC+8) on day deadline_day (10 by
+ * default) of the month after the quarter ends, i.e. the start of that day. ms since
  * epoch, or -1 when year, quarter or deadline_day (1..31) is out of range. A day past
  * the end of the month (31 in April) means its last day. */
 int64_t agg_quarter_deadline_ms(int year, int quarter, int deadline_day);

@@ -192,6 +192,12 @@ hash_equals "$P:total" "indicators=14 assessed=11 completion_sum_x100=89141
 #   ub-bayangol 2024-07-07T00:00:00Z      = 1720310400000 (6.1.1 rev 3)
 zset_equals "$P:regions" "arkhangai=1721433600000 bulgan=1721520000000
     ub-bayangol=1720310400000"
+# The region's first submission (timeliness, SPEC 8): min submitted_at over its records:
+#   arkhangai   2024-07-05T10:00:00Z      = 1720173600000 (3.1.1 rev 1, file 1)
+#   bulgan      2024-07-04T09:15:00+08:00 = 1720055700000 (3.1.1 rev 1, file 1)
+#   ub-bayangol 2024-07-06T00:00:00Z      = 1720224000000 (3.1.1 rev 1, file 2)
+zset_equals "$P:regions:first" "arkhangai=1720173600000 bulgan=1720055700000
+    ub-bayangol=1720224000000"
 set_equals "$P:goals" "3 6.1 6.2"
 # completion_avg x 100 of each (region, goal) with assessed > 0
 zset_equals "$P:rank:goal:3" "arkhangai=8584 bulgan=10000"
@@ -205,7 +211,7 @@ public_keys_equal "$P:total $P:goal:3 $P:goal:6.1 $P:goal:6.2
     $P:region:arkhangai:goal:3 $P:region:arkhangai:goal:6.1 $P:region:arkhangai:goal:6.2
     $P:region:bulgan:goal:3 $P:region:bulgan:goal:6.1 $P:region:bulgan:goal:6.2
     $P:region:ub-bayangol:goal:6.1 $P:region:ub-bayangol:goal:6.2
-    $P:regions $P:goals $P:rank:goal:3 $P:rank:goal:6.1 $P:rank:goal:6.2 $P:state
+    $P:regions $P:regions:first $P:goals $P:rank:goal:3 $P:rank:goal:6.1 $P:rank:goal:6.2 $P:state
     $KEY_PREFIX:quarters"
 
 log "second check: tests/reference.py"

@@ -64,5 +64,5 @@ done
 moved=$(grep -c 'stored_offset_moved' "$TEST_DIR/worker.log" || true)
 expect_eq "partitions the worker sought back" "$moved" 6
 alive "$WORKER_PID" || fail "the worker exited"
-reference "$TEST_DIR/data/wave-1.csv" "$TEST_DIR/data/wave-2.csv" || mismatch "reference.py found differences after the rollback"
+reference --closed "$Q" "$TEST_DIR/data/wave-1.csv" "$TEST_DIR/data/wave-2.csv" || mismatch "reference.py found differences after the rollback"
 assert_all_passed

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "../../worker/apply_args.h"
 #include "../../worker/worker.h"
 
 volatile sig_atomic_t worker_stop;
@@ -161,12 +162,15 @@ static void latest_revision_moves_between_goals(void) {
     CHECK_STR(argv[1], "0");
     CHECK_STR(argv[2], "100");
     CHECK_STR(argv[3], "103"); /* next offset: last (102) + 1 */
-    CHECK_STR(argv[12], "1");  /* one record-state key */
-    CHECK_STR(argv[13], "agg:internal:rec:2024-Q2:arkhangai");
-    CHECK_STR(argv[14], "7"); /* compare-and-set: the version we read */
-    CHECK_STR(argv[15], "1");
-    CHECK_STR(argv[16], "3.1.1");
-    CHECK_STR(argv[17], "2|2|12000|2000||6.1");
+    CHECK_STR(argv[APPLY_ARG_MARKER_MS], ""); /* no close marker */
+    CHECK_STR(argv[APPLY_ARG_LATE_RECORDS], "3");
+    const int F = APPLY_ARG__FIXED;
+    CHECK_STR(argv[F], "1");  /* one record-state key */
+    CHECK_STR(argv[F + 1], "agg:internal:rec:2024-Q2:arkhangai");
+    CHECK_STR(argv[F + 2], "7"); /* compare-and-set: the version we read */
+    CHECK_STR(argv[F + 3], "1");
+    CHECK_STR(argv[F + 4], "3.1.1");
+    CHECK_STR(argv[F + 5], "2|2|12000|2000||6.1");
     CHECK_I64(batch_applied(b), 1);
 
     int g3 = index_of(argc, argv, "agg:2024-Q2:region:arkhangai:goal:3");
@@ -211,9 +215,14 @@ static void stale_revision_is_a_no_op(void) {
     const char **argv;
     const size_t *lens;
     CHECK(batch_script_args(b, -1, 1, &argc, &argv, &lens, err, sizeof err) == 0);
-    CHECK_STR(argv[2], ""); /* no stored offset */
-    CHECK_STR(argv[12], "0"); /* no record states */
-    CHECK_STR(argv[13], "0"); /* no scopes */
+    CHECK_STR(argv[APPLY_ARG_EXPECTED], ""); /* no stored offset */
+    CHECK_STR(argv[APPLY_ARG__FIXED], "0"); /* no record states */
+    CHECK_STR(argv[APPLY_ARG__FIXED + 1], "0"); /* no scopes */
+    /* one region: its latest and its first submission (rec() submits at 1000 + rev) */
+    CHECK_STR(argv[APPLY_ARG__FIXED + 2], "1");
+    CHECK_STR(argv[APPLY_ARG__FIXED + 3], "khovd");
+    CHECK_STR(argv[APPLY_ARG__FIXED + 4], "1001");
+    CHECK_STR(argv[APPLY_ARG__FIXED + 5], "1001");
     CHECK_I64(batch_unchanged(b), 1);
     batch_free(b);
 }
@@ -239,7 +248,9 @@ static void close_marker_ends_the_batch(void) {
     batch_t *b = batch_new(&conf);
     CHECK(batch_reset(b, "reports.2024-Q2", 1) == 0);
     uint8_t *buf;
-    long n = agg_encode_close(2024, 2, 42, "test", &buf);
+    agg_close_t c = {.year = 2024, .quarter = 2, .requested_ms = 42, .partitions = 6,
+                     .deadline_ms = 1720540800000LL, .requested_by = "test"};
+    long n = agg_encode_close(&c, &buf);
     batch_msg_t m = {.key = "", .key_len = 0, .value = buf, .value_len = (size_t)n,
                      .offset = 9};
     CHECK(batch_add(b, &m) == 1);
@@ -249,8 +260,19 @@ static void close_marker_ends_the_batch(void) {
     char err[128];
     CHECK_I64(batch_read_cmds(b), 0);
     CHECK(batch_script_args(b, 9, 1, &argc, &argv, &lens, err, sizeof err) == 0);
-    CHECK_STR(argv[11], "42");
-    CHECK_STR(argv[3], "10");
+    CHECK(argc == APPLY_ARG__FIXED + 3); /* no states, no scopes, no regions */
+    CHECK_STR(argv[APPLY_ARG_MARKER_MS], "42");
+    CHECK_STR(argv[APPLY_ARG_MARKER_PARTITIONS], "6");
+    CHECK_STR(argv[APPLY_ARG_MARKER_DEADLINE_MS], "1720540800000");
+    CHECK_STR(argv[APPLY_ARG_MARKER_BY], "test");
+    CHECK_STR(argv[APPLY_ARG_CLOSED_KEY], "agg:internal:closed:2024-Q2");
+    CHECK_STR(argv[APPLY_ARG_FIRST_KEY], "agg:2024-Q2:regions:first");
+    CHECK_STR(argv[APPLY_ARG_SCOPE_BASE], "agg:2024-Q2:");
+    CHECK_STR(argv[APPLY_ARG_OUTBOX_KEY], "agg:internal:outbox");
+    CHECK_STR(argv[APPLY_ARG_TOPIC], "reports.2024-Q2");
+    CHECK_STR(argv[APPLY_ARG_LATE_RECORDS], "0");
+    CHECK_STR(argv[APPLY_ARG_NEXT_OFFSET], "10");
+    CHECK(batch_marker(b) != NULL && batch_marker(b)->partitions == 6);
     free(buf);
     batch_free(b);
 }

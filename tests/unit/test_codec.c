@@ -134,7 +134,10 @@ static void test_schema_defaults_when_fields_missing(void) {
 
 static void test_close_marker(void) {
     uint8_t *buf = NULL;
-    long len = agg_encode_close(2024, 2, 1720569600000LL, "operator", &buf);
+    agg_close_t c = {.year = 2024, .quarter = 2, .requested_ms = 1720569600000LL,
+                     .partitions = 6, .deadline_ms = 1720540800000LL,
+                     .requested_by = "operator"};
+    long len = agg_encode_close(&c, &buf);
     CHECK(len > 0);
     agg_arena_t arena;
     CHECK(agg_arena_init(&arena, 1024) == 0);
@@ -145,19 +148,27 @@ static void test_close_marker(void) {
     CHECK_I64(m.close.year, 2024);
     CHECK_I64(m.close.quarter, 2);
     CHECK_I64(m.close.requested_ms, 1720569600000LL);
+    CHECK_I64(m.close.partitions, 6);
+    CHECK_I64(m.close.deadline_ms, 1720540800000LL);
+    CHECK_STR(m.close.requested_by, "operator");
     free(buf);
 
-    /* requested_by is optional */
-    len = agg_encode_close(2025, 4, 0, NULL, &buf);
+    /* requested_by is optional; so are the v2 fields (a marker written before v2) */
+    agg_close_t old = {.year = 2025, .quarter = 4};
+    len = agg_encode_close(&old, &buf);
     CHECK(len > 0);
     CHECK(agg_decode(buf, (size_t)len, &arena, &m, err, sizeof err) == 0);
     CHECK(m.kind == AGG_MSG_CLOSE);
     CHECK_I64(m.close.quarter, 4);
     CHECK_I64(m.close.requested_ms, 0);
+    CHECK_I64(m.close.partitions, 0);
+    CHECK_I64(m.close.deadline_ms, 0);
+    CHECK_STR(m.close.requested_by, "");
     free(buf);
 
     /* a marker for a quarter that cannot exist is refused */
-    len = agg_encode_close(2024, 5, 0, NULL, &buf);
+    agg_close_t bad = {.year = 2024, .quarter = 5};
+    len = agg_encode_close(&bad, &buf);
     CHECK(agg_decode(buf, (size_t)len, &arena, &m, err, sizeof err) == -1);
     CHECK_STR(err, "close marker: quarter 5 out of range");
     free(buf);

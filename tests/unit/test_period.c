@@ -69,17 +69,17 @@ static void days_from_civil(void) {
 }
 
 static void deadlines(void) {
-    /* 2024-Q2, day 10: 2024-07-11T00:00:00+08:00 */
-    CHECK_I64(agg_quarter_deadline_ms(2024, 2, 10), 1720627200000LL);
-    /* 2024-Q1: 2024-04-11T00:00:00+08:00 */
-    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 10), 1712764800000LL);
-    /* 2024-Q3: 2024-10-11T00:00:00+08:00 */
-    CHECK_I64(agg_quarter_deadline_ms(2024, 3, 10), 1728576000000LL);
-    /* 2024-Q4 closes in January of the next year: 2025-01-11T00:00:00+08:00 */
-    CHECK_I64(agg_quarter_deadline_ms(2024, 4, 10), 1736524800000LL);
-    /* day 31 of April is its last day: 2024-05-01T00:00:00+08:00 */
-    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 31), 1714492800000LL);
-    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 30), 1714492800000LL);
+    /* 2024-Q2, day 10 (SPEC 8: 00:00 on the 10th): 2024-07-10T00:00:00+08:00 */
+    CHECK_I64(agg_quarter_deadline_ms(2024, 2, 10), 1720540800000LL);
+    /* 2024-Q1: 2024-04-10T00:00:00+08:00 */
+    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 10), 1712678400000LL);
+    /* 2024-Q3: 2024-10-10T00:00:00+08:00 */
+    CHECK_I64(agg_quarter_deadline_ms(2024, 3, 10), 1728489600000LL);
+    /* 2024-Q4 closes in January of the next year: 2025-01-10T00:00:00+08:00 */
+    CHECK_I64(agg_quarter_deadline_ms(2024, 4, 10), 1736438400000LL);
+    /* day 31 of April is its last day: 2024-04-30T00:00:00+08:00 */
+    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 31), 1714406400000LL);
+    CHECK_I64(agg_quarter_deadline_ms(2024, 1, 30), 1714406400000LL);
     /* one day is 86400000 ms */
     CHECK_I64(agg_quarter_deadline_ms(2024, 2, 11) - agg_quarter_deadline_ms(2024, 2, 10),
               86400000LL);

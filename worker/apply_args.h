@@ -1,0 +1,57 @@
+/* The protocol between the worker and apply.lua, named once: the positions of the fixed
+ * arguments (0-based here; Lua's ARGV[i + 1]) and the replies. apply.lua's header
+ * describes the same layout; test_batch checks the builder against these names.
+ *
+ * After the fixed arguments (APPLY_ARG__FIXED of them):
+ *   n = record-state keys, then n times: key, expected version ("" = none), m, then m
+ *       times: field (indicator), new state
+ *   s = scopes, then s times: key, counts key, kind (T|G|R|RG), region, goal, rank key,
+ *       f, then f times: field, delta
+ *   r = regions, then r times: region, max submitted ms, min submitted ms ("" = none)
+ *
+ * Replies:
+ *   {"OK", status}     applied; status is the quarter's after the step: "open",
+ *                      "closed", or "closed-now" when this step's marker closed it
+ *                      (its summaries are in the outbox)
+ *   {"FENCED", stored} the batch does not start at the stored offset: nothing written
+ *   {"CONFLICT", key}  a record state changed since it was read: nothing written
+ *   {"HOLD"}           records on a partition past its close marker while the quarter
+ *                      is still open: nothing written; the partition waits */
+#ifndef AGG_WORKER_APPLY_ARGS_H
+#define AGG_WORKER_APPLY_ARGS_H
+
+enum {
+    APPLY_ARG_OFFSETS_KEY,
+    APPLY_ARG_PARTITION,
+    APPLY_ARG_EXPECTED,     /* start offset the batch follows ("" = none stored) */
+    APPLY_ARG_NEXT_OFFSET,
+    APPLY_ARG_NOW_MS,
+    APPLY_ARG_STATE_KEY,
+    APPLY_ARG_QUARTERS_KEY,
+    APPLY_ARG_QUARTER,      /* "2024-Q2" */
+    APPLY_ARG_QUARTER_SCORE,
+    APPLY_ARG_REGIONS_KEY,
+    APPLY_ARG_GOALS_KEY,
+    APPLY_ARG_MARKER_MS,    /* "" = no close marker; else its requested_ms */
+    APPLY_ARG_MARKER_PARTITIONS,
+    APPLY_ARG_MARKER_DEADLINE_MS,
+    APPLY_ARG_MARKER_BY,
+    APPLY_ARG_CLOSED_KEY,   /* set of partitions past their marker */
+    APPLY_ARG_FIRST_KEY,    /* agg:Q:regions:first */
+    APPLY_ARG_SCOPE_BASE,   /* "agg:Q:" */
+    APPLY_ARG_OUTBOX_KEY,
+    APPLY_ARG_TOPIC,
+    APPLY_ARG_EXPECTED_REGIONS, /* comma-separated reference list */
+    APPLY_ARG_LATE_RECORDS, /* valid records in this batch (counted when late) */
+    APPLY_ARG__FIXED
+};
+
+#define APPLY_REPLY_OK "OK"
+#define APPLY_REPLY_FENCED "FENCED"
+#define APPLY_REPLY_CONFLICT "CONFLICT"
+#define APPLY_REPLY_HOLD "HOLD"
+#define APPLY_STATUS_OPEN "open"
+#define APPLY_STATUS_CLOSED "closed"
+#define APPLY_STATUS_CLOSED_NOW "closed-now"
+
+#endif
