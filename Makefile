@@ -14,7 +14,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -Iinclude -I$(BUILD)/gen -MMD -MP $(SAN)
 override LDFLAGS += $(SAN)
-LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -lm
+LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -ljansson -lm
 
 LIB_SRC    := $(wildcard lib/*.c)
 GEN_SRC    := $(BUILD)/gen/report.pb-c.c
@@ -22,20 +22,21 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/report.pb-c.o $(BUILD)/ge
 PROD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard producer/*.c))
 WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o \
               $(BUILD)/worker/amend_lua.o
+SUMM_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard summaries/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
 
 .PHONY: all clean test unit asan demo bench up down check-deps
-all: $(BIN)/agg-produce $(BIN)/agg-worker $(UNIT_BIN) $(TOOL_BIN)
+all: $(BIN)/agg-produce $(BIN)/agg-worker $(BIN)/agg-summaries $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/gen/report.pb-c.c $(BUILD)/gen/report.pb-c.h: proto/report.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/report.proto
 
 # Every object may include the generated header.
-$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(UNIT_BIN) $(TOOL_BIN): | $(BUILD)/gen/report.pb-c.h
+$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(SUMM_OBJ) $(UNIT_BIN) $(TOOL_BIN): | $(BUILD)/gen/report.pb-c.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,6 +72,10 @@ $(BIN)/agg-produce: $(PROD_OBJ) $(BUILD)/libagg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/agg-summaries: $(SUMM_OBJ) $(BUILD)/libagg.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

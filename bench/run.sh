@@ -215,7 +215,7 @@ worker_apply() {
     "${watch_cmd[@]}" >"$OUT/$name-watch.json" 2>"$OUT/$name-watch.err" &
     local watch_pid=$!
     STARTED_PIDS+=("$watch_pid")
-    local wcmd=("$AGG_BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL"
+    local wcmd=("$AGG_BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL" --no-deadline-close
         --group "$kprefix-group" --topic-prefix "$tprefix" --key-prefix "$kprefix"
         --exit-idle-ms "$IDLE_MS" --metrics-json --metrics-interval-ms 1000)
     if ((HAVE_TIME)); then
@@ -331,7 +331,7 @@ say "naive: $NAIVE_RATE rec/s on $NAIVE_MSGS records ($NAIVE_RTT round trips per
 # ---- 5. latency -----------------------------------------------------------------------
 wait_stack 180 || die "the stack does not answer"
 run latency-topic 120 "$AGG_BIN/agg-loadgen" -q -b "$AGG_KAFKA_BOOTSTRAP" --topic "$LAT_TOPIC" --records 0
-LWCMD=("$AGG_BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL" --group "$KEYS-lat-group"
+LWCMD=("$AGG_BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL" --no-deadline-close --group "$KEYS-lat-group"
     --topic-prefix "$LAT_PREFIX" --key-prefix "${KEYS}_lat" --exit-idle-ms 600000)
 printf '%q ' "${LWCMD[@]}" | sed -e "s|$ROOT/||g" >>"$CMDS"
 echo '&' >>"$CMDS"

@@ -54,7 +54,7 @@ command -v make >/dev/null 2>&1 || want+=(make)
 # Libraries and tools the Makefile, tests and stack.sh use. kcat is the name since
 # Debian 12 (kafkacat is a transitional package there); either command is accepted.
 while read -r p; do want+=("$p"); done < <(missing_pkgs \
-    librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev \
+    librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev libjansson-dev \
     redis-server redis-tools pkg-config)
 if ! command -v kcat >/dev/null 2>&1 && ! command -v kafkacat >/dev/null 2>&1; then
     want+=(kcat)

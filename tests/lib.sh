@@ -98,9 +98,13 @@ start_worker() {
     shift
     local logf=$TEST_DIR/$name.log
     echo "=== start $(date +%T.%N) ===" >>"$logf"
+    # The test quarters (2024) are long past their deadlines: the deadline close stays off
+    # unless a test asks for it (DEADLINE_CLOSE=1).
+    local dl=(--no-deadline-close)
+    [[ ${DEADLINE_CLOSE:-0} == 1 ]] && dl=()
     "$AGG_BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
         --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" \
-        "$@" >>"$logf" 2>&1 &
+        "${dl[@]}" "$@" >>"$logf" 2>&1 &
     WORKER_PID=$!
     WORKER_PIDS+=("$WORKER_PID")
     WORKER_LOGS+=("$logf")

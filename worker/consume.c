@@ -18,6 +18,7 @@
 
 #include "agg/kafka.h"
 #include "agg/log.h"
+#include "summary_sender.h"
 #include "worker_run.h"
 
 
@@ -147,11 +148,14 @@ int worker_run(const worker_conf_t *conf) {
 
     w.store = store_new(&conf->redis);
     w.dlq = dlq_new(conf, err, sizeof err);
-    if (!w.store || !w.dlq) {
-        agg_error("startup", "error=\"%s\"", w.dlq ? "out of memory" : err);
+    if (w.dlq)
+        w.sender = sender_new(conf, w.member, err, sizeof err);
+    if (!w.store || !w.dlq || !w.sender) {
+        agg_error("startup", "error=\"%s\"", w.store ? err : "out of memory");
         rd_kafka_conf_destroy(kc);
         store_free(w.store);
         dlq_free(w.dlq);
+        sender_free(w.sender);
         return 1;
     }
     w.rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
@@ -198,6 +202,7 @@ int worker_run(const worker_conf_t *conf) {
     }
 
     long long next_metrics = agg_mono_ms() + conf->metrics_interval_ms;
+    long long next_deadline_check = agg_mono_ms() + 1000;
     w.last_activity_ms = agg_mono_ms();
     while (!worker_stop) {
         /* Block only when nothing is held; otherwise drain what is queued locally and
@@ -220,9 +225,24 @@ int worker_run(const worker_conf_t *conf) {
             apply_flush(&w);
         if (now >= w.next_offset_check_ms ||
             store_generation(w.store) != w.offsets_generation) {
-            if (part_check_offsets(&w) == 0)
+            if (part_check_offsets(&w) == 0) {
                 close_check_holds(&w);
+                amend_check(&w);
+                w.outbox_dirty = true; /* look at the outbox as often */
+            }
             w.next_offset_check_ms = agg_mono_ms() + conf->offset_check_ms;
+        }
+        if (now >= next_deadline_check) {
+            deadline_check(&w);
+            next_deadline_check = now + 5000;
+        }
+        if (w.outbox_dirty && !w.pending) {
+            w.outbox_dirty = false;
+            int src = sender_drain(w.sender, w.store);
+            if (src < 0) {
+                w.exit_code = 1;
+                worker_stop = 1;
+            } /* else entries remain: the next offset check sets outbox_dirty again */
         }
         if (now >= next_metrics) {
             metrics_report(&w);
@@ -261,6 +281,7 @@ int worker_run(const worker_conf_t *conf) {
         rd_kafka_queue_destroy(w.consumer_q);
     rd_kafka_destroy(w.rk);
     dlq_free(w.dlq);
+    sender_free(w.sender);
     store_free(w.store);
     agg_info("stopped", "exit_code=%d", w.exit_code);
     return w.exit_code;

@@ -50,6 +50,7 @@ struct worker_run {
     rd_kafka_t *rk;
     store_t *store;
     dlq_t *dlq;
+    struct summary_sender *sender;
     part_t *parts;
     size_t nparts;
     size_t pending; /* messages in open batches (decoded; only rejects still held) */
@@ -101,6 +102,12 @@ void close_on_hold(worker_run_t *w, part_t *p);
 void close_pause_held(worker_run_t *w);
 /* Resumes held partitions whose quarter has closed (by any worker). */
 void close_check_holds(worker_run_t *w);
+
+/* amend.c: emits the amended summaries of closed quarters once their late records
+ * have come to rest. */
+void amend_check(worker_run_t *w);
+/* deadline_close.c: writes the close markers of quarters past their deadline. */
+void deadline_check(worker_run_t *w);
 
 /* apply.c: applies every open batch; stalls through Redis and broker outages. Returns
  * 0 when all are applied (or dropped as fenced), -1 when stopped first or fatal. */
