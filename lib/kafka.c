@@ -179,3 +179,79 @@ int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
              timeout_ms);
     return -1;
 }
+
+int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const char *topic,
+                         int64_t tail, int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
+                         char *errstr, size_t errstr_size) {
+    /* assign() needs no group; group.id is set only because librdkafka wants one for a
+     * consumer handle. Nothing is committed. */
+    static const char *const defaults[] = {
+        "enable.auto.commit", "false", "enable.partition.eof", "true",
+        "group.id", "agg-topic-reader", NULL,
+    };
+    rd_kafka_conf_t *kc = agg_kafka_conf_new(bootstrap, defaults, props, errstr, errstr_size);
+    if (!kc)
+        return -1;
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
+    if (!rk) {
+        rd_kafka_conf_destroy(kc);
+        snprintf(errstr, errstr_size, "consumer: %s", err);
+        return -1;
+    }
+    int rc = -1, remaining = 0;
+    int nparts = agg_kafka_partition_count(rk, topic, timeout_ms, errstr, errstr_size);
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new(nparts > 0 ? nparts : 1);
+    if (nparts < 0 || !l)
+        goto out;
+    for (int p = 0; p < nparts; p++) {
+        int64_t lo, hi;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi,
+                                                                 timeout_ms);
+        if (e) {
+            snprintf(errstr, errstr_size, "%s [%d] watermarks: %s", topic, p,
+                     rd_kafka_err2str(e));
+            goto out;
+        }
+        if (hi <= lo)
+            continue;
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset =
+            tail >= 0 && hi - tail > lo ? hi - tail : lo;
+        remaining++;
+    }
+    if (remaining > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errstr_size, "%s: assign failed", topic);
+        goto out;
+    }
+    long long deadline = agg_mono_ms() + timeout_ms;
+    while (remaining > 0) {
+        if (agg_mono_ms() > deadline) {
+            snprintf(errstr, errstr_size, "reading %s timed out after %d ms", topic,
+                     timeout_ms);
+            goto out;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+        if (!m)
+            continue;
+        int stop = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            remaining--;
+        } else if (m->err) {
+            snprintf(errstr, errstr_size, "%s: %s", topic, rd_kafka_message_errstr(m));
+            stop = -1;
+        } else {
+            stop = cb(m, opaque, errstr, errstr_size);
+        }
+        rd_kafka_message_destroy(m);
+        if (stop)
+            goto out;
+    }
+    rc = nparts; /* 0 = no such topic */
+out:
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return rc;
+}

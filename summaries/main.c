@@ -154,6 +154,32 @@ static void print_table(json_t *s) {
     printf("\n");
 }
 
+typedef struct {
+    const char *qid, *topic;
+} read_ctx_t;
+
+/* One message of the summary topic: kept when it is of the quarter (key = quarter). */
+static int on_message(const rd_kafka_message_t *m, void *opaque, char *errstr,
+                      size_t errstr_size) {
+    const read_ctx_t *c = opaque;
+    if (m->key_len != strlen(c->qid) || memcmp(m->key, c->qid, m->key_len) != 0)
+        return 0;
+    char id[AGG_SUMMARY_ID_MAX + 1], scope[AGG_SUMMARY_ID_MAX + 1], err[256];
+    uint32_t rev;
+    char *json = agg_summary_to_json(m->payload, m->len, id, scope, &rev, err, sizeof err);
+    if (!json) {
+        snprintf(errstr, errstr_size, "%s [%d] offset %lld: %s", c->topic, (int)m->partition,
+                 (long long)m->offset, err);
+        return -1;
+    }
+    if (add_entry(id, scope, rev, json) != 0) {
+        free(json);
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     char err[512], topic[300], qid[AGG_QUARTER_ID_LEN + 1];
     int first = 0, year, quarter;
@@ -177,88 +203,18 @@ int main(int argc, char **argv) {
         snprintf(topic, sizeof topic, "%ssummaries", opt.topic_prefix);
     agg_log_level = AGG_LOG_WARN;
 
-    static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.partition.eof", "true",
-        "group.id", "agg-summaries", NULL,
-    };
-    rd_kafka_conf_t *kc = agg_kafka_conf_new(opt.bootstrap, defaults, &opt.kprops, err,
-                                             sizeof err);
-    if (!kc) {
-        fprintf(stderr, "agg-summaries: %s\n", err);
-        return 2;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
-    if (!rk) {
-        rd_kafka_conf_destroy(kc);
-        fprintf(stderr, "agg-summaries: %s\n", err);
-        return 1;
-    }
     int exit_code = 0;
-    int nparts = agg_kafka_partition_count(rk, topic, (int)opt.timeout_ms, err, sizeof err);
-    if (nparts <= 0) {
-        if (nparts == 0)
-            fprintf(stderr, "agg-summaries: topic %s does not exist (no quarter closed yet)\n",
-                    topic);
-        else
-            fprintf(stderr, "agg-summaries: %s: %s\n", topic, err);
-        rd_kafka_destroy(rk);
-        return nparts == 0 ? 0 : 1;
-    }
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
-    int remaining = 0;
-    for (int p = 0; p < nparts; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e =
-            rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, (int)opt.timeout_ms);
-        if (e) {
-            fprintf(stderr, "agg-summaries: %s [%d]: %s\n", topic, p, rd_kafka_err2str(e));
-            exit_code = 1;
-            break;
-        }
-        if (hi > lo) {
-            rd_kafka_topic_partition_list_add(l, topic, p)->offset = lo;
-            remaining++;
-        }
-    }
-    if (!exit_code && remaining && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, "agg-summaries: cannot assign %s\n", topic);
+    read_ctx_t ctx = {.qid = qid, .topic = topic};
+    int nparts = agg_kafka_read_topic(opt.bootstrap, &opt.kprops, topic, -1,
+                                      (int)opt.timeout_ms, on_message, &ctx, err, sizeof err);
+    if (nparts < 0) {
+        fprintf(stderr, "agg-summaries: %s\n", err);
         exit_code = 1;
+    } else if (nparts == 0) {
+        fprintf(stderr, "agg-summaries: topic %s does not exist (no quarter closed yet)\n",
+                topic);
+        return 0;
     }
-    long long deadline = agg_mono_ms() + opt.timeout_ms;
-    while (!exit_code && remaining > 0) {
-        if (agg_mono_ms() > deadline) {
-            fprintf(stderr, "agg-summaries: reading %s timed out\n", topic);
-            exit_code = 1;
-            break;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            remaining--;
-        } else if (m->err) {
-            fprintf(stderr, "agg-summaries: %s\n", rd_kafka_message_errstr(m));
-            exit_code = 1;
-        } else if (m->key_len == strlen(qid) && memcmp(m->key, qid, m->key_len) == 0) {
-            char id[AGG_SUMMARY_ID_MAX + 1], scope[AGG_SUMMARY_ID_MAX + 1];
-            uint32_t rev;
-            char *json = agg_summary_to_json(m->payload, m->len, id, scope, &rev, err,
-                                             sizeof err);
-            if (!json) {
-                fprintf(stderr, "agg-summaries: %s [%d] offset %lld: %s\n", topic,
-                        (int)m->partition, (long long)m->offset, err);
-                exit_code = 1;
-            } else if (add_entry(id, scope, rev, json) != 0) {
-                free(json);
-                fprintf(stderr, "agg-summaries: out of memory\n");
-                exit_code = 1;
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
 
     qsort(entries, nentries, sizeof *entries, cmp_entry);
     size_t printed = 0;

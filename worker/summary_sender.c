@@ -119,106 +119,56 @@ static int take_lock(summary_sender_t *s, store_t *store, char *err, size_t errs
     return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
-/* Reads the last messages of every partition of the summary topic and collects their
- * "id" headers. Returns the number of ids (ids[] malloc'd, strings malloc'd), or -1. */
+typedef struct {
+    char **ids;
+    size_t n, cap;
+} id_list_t;
+
+static int collect_id(const rd_kafka_message_t *m, void *opaque, char *errstr,
+                      size_t errstr_size) {
+    id_list_t *l = opaque;
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vl;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, "id", &v, &vl) != RD_KAFKA_RESP_ERR_NO_ERROR || !v ||
+        vl > AGG_SUMMARY_ID_MAX)
+        return 0; /* not one of ours */
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        char **ni = realloc(l->ids, nc * sizeof *ni);
+        if (!ni) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return -1;
+        }
+        l->ids = ni;
+        l->cap = nc;
+    }
+    if ((l->ids[l->n] = strndup(v, vl)) == NULL) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return -1;
+    }
+    l->n++;
+    return 0;
+}
+
+/* The ids on the tail of the summary topic (the last max(READBACK_MIN, want) messages
+ * of each partition). Returns their number (ids[] malloc'd, strings malloc'd), or -1. */
 static long read_back(summary_sender_t *s, size_t want, char ***ids_out, char *err,
                       size_t errsz) {
-    static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.partition.eof", "true",
-        "group.id", "agg-summary-readback", NULL,
-    };
-    *ids_out = NULL;
-    rd_kafka_conf_t *kc = agg_kafka_conf_new(s->conf->bootstrap, defaults, &s->conf->kprops,
-                                             err, errsz);
-    if (!kc)
-        return -1;
-    char e2[256];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e2, sizeof e2);
-    if (!rk) {
-        rd_kafka_conf_destroy(kc);
-        snprintf(err, errsz, "read-back consumer: %s", e2);
+    id_list_t l = {0};
+    int rc = agg_kafka_read_topic(s->conf->bootstrap, &s->conf->kprops, s->conf->summary_topic,
+                                  (int64_t)(want > READBACK_MIN ? want : READBACK_MIN), 15000,
+                                  collect_id, &l, err, errsz);
+    if (rc < 0) {
+        for (size_t i = 0; i < l.n; i++)
+            free(l.ids[i]);
+        free(l.ids);
+        *ids_out = NULL;
         return -1;
     }
-    long n = -1;
-    size_t cap = 0, count = 0;
-    char **ids = NULL;
-    int nparts = agg_kafka_partition_count(rk, s->conf->summary_topic, 10000, err, errsz);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts > 0 ? nparts : 1);
-    int remaining = 0;
-    for (int p = 0; l && p < nparts; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, s->conf->summary_topic,
-                                                                 p, &lo, &hi, 10000);
-        if (e) {
-            snprintf(err, errsz, "summary topic watermarks: %s", rd_kafka_err2str(e));
-            goto out;
-        }
-        int64_t window = (int64_t)(want > READBACK_MIN ? want : READBACK_MIN);
-        if (hi <= lo)
-            continue;
-        rd_kafka_topic_partition_list_add(l, s->conf->summary_topic, p)->offset =
-            hi - window > lo ? hi - window : lo;
-        remaining++;
-    }
-    if (nparts < 0 || !l)
-        goto out;
-    if (remaining > 0 && rd_kafka_assign(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(err, errsz, "read-back assign failed");
-        goto out;
-    }
-    long long deadline = agg_mono_ms() + 15000;
-    while (remaining > 0) {
-        if (agg_mono_ms() > deadline) {
-            snprintf(err, errsz, "read-back of %s timed out", s->conf->summary_topic);
-            goto out;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            remaining--;
-        } else if (m->err) {
-            snprintf(err, errsz, "read-back: %s", rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            goto out;
-        } else {
-            rd_kafka_headers_t *h = NULL;
-            const void *v;
-            size_t vl;
-            if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                rd_kafka_header_get_last(h, "id", &v, &vl) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-                v && vl <= AGG_SUMMARY_ID_MAX) {
-                if (count == cap) {
-                    size_t nc = cap ? cap * 2 : 64;
-                    char **ni = realloc(ids, nc * sizeof *ni);
-                    if (!ni) {
-                        rd_kafka_message_destroy(m);
-                        snprintf(err, errsz, "out of memory");
-                        goto out;
-                    }
-                    ids = ni;
-                    cap = nc;
-                }
-                if ((ids[count] = strndup(v, vl)) != NULL)
-                    count++;
-            }
-        }
-        rd_kafka_message_destroy(m);
-    }
-    n = (long)count;
-out:
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-    if (n < 0) {
-        for (size_t i = 0; i < count; i++)
-            free(ids[i]);
-        free(ids);
-    } else {
-        *ids_out = ids;
-    }
-    return n;
+    *ids_out = l.ids;
+    return (long)l.n;
 }
 
 int sender_drain(summary_sender_t *s, store_t *store) {

@@ -26,4 +26,15 @@ int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
 int agg_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
                               char *errstr, size_t errstr_size);
 
+/* Called for each message read; a non-zero return stops the read (with errstr set). */
+typedef int agg_kafka_read_cb_t(const rd_kafka_message_t *m, void *opaque, char *errstr,
+                                size_t errstr_size);
+/* Reads every partition of topic up to its end as it was when the read started: from
+ * the beginning (tail < 0) or the last tail messages of each partition. Bounded by
+ * timeout_ms in all. Returns the partition count (0: no such topic), or -1 with the
+ * reason in errstr. Used to read summaries back (agg-summaries, the sender's check). */
+int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const char *topic,
+                         int64_t tail, int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
+                         char *errstr, size_t errstr_size);
+
 #endif
