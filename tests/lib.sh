@@ -77,6 +77,33 @@ close_quarter() {
         --topic-prefix "$TOPIC_PREFIX" -q "$@"
 }
 
+# summaries QUARTER [agg-summaries options]: every distinct summary of QUARTER on this
+# test's summary topic, one JSON line each (--all: every revision).
+summaries() {
+    local q=$1
+    shift
+    "$AGG_BIN/agg-summaries" -b "$AGG_KAFKA_BOOTSTRAP" --topic-prefix "$TOPIC_PREFIX" \
+        --quarter "$q" --json --all "$@"
+}
+
+# wait_summaries QUARTER N SECONDS: until N distinct summaries of QUARTER are on the topic.
+wait_summaries() {
+    local q=$1 n=$2 deadline=$(($(date +%s) + $3)) got
+    while :; do
+        got=$(summaries "$q" 2>/dev/null | wc -l)
+        ((got >= n)) && return 0
+        (($(date +%s) < deadline)) || fail "only $got of $n summaries of $q after $3 s"
+        sleep 0.3
+    done
+}
+
+# summary_messages QUARTER: messages with key QUARTER on the summary topic, duplicates
+# included (compare with the distinct count of summaries).
+summary_messages() {
+    { timeout 30 kcat -b "$AGG_KAFKA_BOOTSTRAP" -C -t "${TOPIC_PREFIX}summaries" -o beginning \
+        -e -q -f '%k\n' 2>/dev/null || true; } | grep -cx "$1" || true
+}
+
 # create_topic NAME PARTITIONS: explicit topic (the broker does not auto-create).
 create_topic() {
     "$ROOT/scripts/stack.sh" topics --create --topic "$1" --partitions "$2" \

@@ -21,7 +21,7 @@
 #include "summary_sender.h"
 
 #define OUTBOX_BATCH 100      /* entries sent per drain */
-#define LOCK_TTL_MS 30000     /* a dead holder's lock expires after this */
+#define LOCK_TTL_MS 10000     /* a dead holder's lock expires after this; renewed every drain */
 #define DELIVERY_TIMEOUT_MS 30000
 #define READBACK_MIN 200      /* messages read back per partition, at least */
 

@@ -40,21 +40,10 @@ publish "$D/late.csv"
 t_start=$(now_s)
 start_worker worker --amend-quiet-ms 1500 --offset-check-ms 200
 
-summaries() { "$AGG_BIN/agg-summaries" -b "$AGG_KAFKA_BOOTSTRAP" --topic-prefix "$TOPIC_PREFIX" \
-    --quarter "$Q" --json --all "$@"; }
-wait_summaries() { # N SECONDS: until N distinct summaries of Q are on the topic
-    local n=$1 deadline=$(($(date +%s) + $2)) got
-    while :; do
-        got=$(summaries 2>/dev/null | wc -l)
-        ((got >= n)) && return 0
-        (($(date +%s) < deadline)) || fail "only $got of $n summaries after $2 s"
-        sleep 0.3
-    done
-}
-wait_summaries 4 60
+wait_summaries "$Q" 4 60
 log "revision 1 on the topic $(awk -v a="$t_start" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }') s after the worker started"
-wait_summaries 8 60
-summaries >"$D/summaries.json"
+wait_summaries "$Q" 8 60
+summaries "$Q" >"$D/summaries.json"
 log "revision 2 (the amendment) on the topic"
 
 python3 - "$D/summaries.json" <<'PY' || mismatch "summary contents differ (see above)"
@@ -170,7 +159,8 @@ zset_equals "$P:regions:first" "arkhangai=1720173600000 bulgan=1720742400000 ub-
 close_quarter "$Q" || fail "second close failed"
 wait_applied "${TOPIC_PREFIX}$Q" $((5 + 6 + 2 + 6)) 30
 sleep 2
-expect_eq "summaries after a second close" 8 "$(summaries | wc -l)"
+expect_eq "summaries after a second close" 8 "$(summaries "$Q" | wc -l)"
+expect_eq "summary messages on the topic (no duplicates)" 8 "$(summary_messages "$Q")"
 expect_eq "revision after a second close" 2 "$(rcli HGET "$P:state" summary_revision)"
 
 reference --closed "$Q" "$D/base.csv" "$D/late.csv" --ignore ':state$' ||
