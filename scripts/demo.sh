@@ -4,7 +4,9 @@
 #   2. agg-produce samples/*.csv (the corrections file last) to topics "demo.YYYY-Qn",
 #   3. agg-worker until it is idle for 3 s, keys under "demo:",
 #   4. a readable report from Redis: per quarter the national total, then per region
-#      and per goal, and the ranking of the regions in each goal.
+#      and per goal, and the ranking of the regions in each goal,
+#   5. agg-produce close for each quarter, the worker again until idle (it closes the
+#      quarter and sends the summaries), then agg-summaries prints them.
 #
 # Uses its own topic prefix, key prefix and consumer group, so it never touches other
 # data; running it again is harmless (the same revisions change nothing).
@@ -21,7 +23,7 @@ TOPIC_PREFIX=$NAME.
 KEY_PREFIX=$NAME
 GROUP=$NAME-worker
 
-for b in agg-produce agg-worker; do
+for b in agg-produce agg-worker agg-summaries; do
     [[ -x $BIN/$b ]] || { echo "demo: $BIN/$b missing; run make first" >&2; exit 1; }
 done
 
@@ -49,7 +51,7 @@ done
 echo "== 2. applying them with agg-worker (group $GROUP, keys $KEY_PREFIX:*), until idle for 3 s"
 "$BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
     --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" \
-    --exit-idle-ms 3000 -q
+    --exit-idle-ms 3000 --no-deadline-close -q
 
 # --- the report ---------------------------------------------------------------------------
 
@@ -136,11 +138,31 @@ for q in "${quarters[@]}"; do
     done
 done
 
+echo
+echo "== 4. closing ${quarters[*]} (agg-produce close), then the worker again until idle"
+for q in "${quarters[@]}"; do
+    "$BIN/agg-produce" close --quarter "$q" --by demo -b "$AGG_KAFKA_BOOTSTRAP" \
+        --topic-prefix "$TOPIC_PREFIX" -q
+done
+"$BIN/agg-worker" -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
+    --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" \
+    --exit-idle-ms 3000 --no-deadline-close -q
+for q in "${quarters[@]}"; do
+    P=$KEY_PREFIX:$q
+    load "$P:state"
+    echo
+    echo "== 5. $q is ${H[status]:-?}: summary revision ${H[summary_revision]:-?}, ${H[regions_reported]:-0} of ${H[regions_expected]:-0} regions reported (${H[reporting_rate]:-?} %), ${H[regions_on_time]:-0} on time; summaries from ${TOPIC_PREFIX}summaries:"
+    echo
+    "$BIN/agg-summaries" -b "$AGG_KAFKA_BOOTSTRAP" --topic-prefix "$TOPIC_PREFIX" --quarter "$q"
+done
+
 cat <<EOF
 
-== 4. look at the keys yourself:
+== 6. look at the keys yourself:
    redis-cli -h $AGG_REDIS_HOST -p $AGG_REDIS_PORT --scan --pattern '$KEY_PREFIX:*' | grep -v ':internal:'
    redis-cli -h $AGG_REDIS_HOST -p $AGG_REDIS_PORT HGETALL $KEY_PREFIX:${quarters[0]}:total
    redis-cli -h $AGG_REDIS_HOST -p $AGG_REDIS_PORT ZREVRANGE $KEY_PREFIX:${quarters[0]}:rank:goal:6.2 0 -1 WITHSCORES
+   redis-cli -h $AGG_REDIS_HOST -p $AGG_REDIS_PORT HGETALL $KEY_PREFIX:${quarters[0]}:state
+   bin/agg-summaries -b $AGG_KAFKA_BOOTSTRAP --topic-prefix $TOPIC_PREFIX --quarter ${quarters[0]} --json
    (keys under $KEY_PREFIX:internal: are the worker's own state, not for readers)
 EOF
