@@ -21,7 +21,7 @@ GEN_SRC    := $(BUILD)/gen/report.pb-c.c
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/report.pb-c.o $(BUILD)/gen/regions_csv.o
 PROD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard producer/*.c))
 WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o \
-              $(BUILD)/worker/amend_lua.o
+              $(BUILD)/worker/amend_lua.o $(BUILD)/worker/swap_lua.o
 SUMM_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard summaries/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,6 +61,9 @@ $(BUILD)/worker/apply_lua.c: worker/summary.lua worker/apply.lua
 $(BUILD)/worker/amend_lua.c: worker/summary.lua worker/amend.lua
 	@mkdir -p $(dir $@)
 	$(call LUA_EMBED,$^,agg_amend_lua)
+$(BUILD)/worker/swap_lua.c: worker/summary.lua worker/swap.lua
+	@mkdir -p $(dir $@)
+	$(call LUA_EMBED,$^,agg_swap_lua)
 $(BUILD)/worker/%_lua.o: $(BUILD)/worker/%_lua.c
 	$(CC) $(CFLAGS) -c $< -o $@
 

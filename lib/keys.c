@@ -102,3 +102,11 @@ int agg_key_outbox(char *buf, size_t bufsz, const char *prefix) {
 int agg_key_lock(char *buf, size_t bufsz, const char *prefix, const char *what) {
     return key_fmt(buf, bufsz, "%s:internal:lock:%s", prefix, what);
 }
+
+int agg_key_replay_lock(char *buf, size_t bufsz, const char *prefix, const char *quarter) {
+    return key_fmt(buf, bufsz, "%s:internal:lock:replay:%s", prefix, quarter);
+}
+
+int agg_key_replay_staging(char *buf, size_t bufsz, const char *prefix, const char *quarter) {
+    return key_fmt(buf, bufsz, "%s:internal:replay:%s", prefix, quarter);
+}

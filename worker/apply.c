@@ -17,6 +17,8 @@
 #define CONFLICT_RETRIES 10
 
 static void commit_to_kafka(worker_run_t *w, const part_t *p) {
+    if (w->conf->replay)
+        return; /* no group: the replay's position is its staged offsets */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (!l)
         return;
@@ -37,7 +39,8 @@ static int send_rejects(worker_run_t *w) {
             continue;
         const batch_reject_t *rj;
         size_t n = batch_rejects(p->batch, &rj);
-        for (size_t k = 0; k < n; k++) {
+        /* A replay's rejects were sent to the DLQ by the live run. */
+        for (size_t k = 0; k < n && !w->conf->replay; k++) {
             if (dlq_send(w->dlq, rj[k].msg.opaque, rj[k].reason, err, sizeof err) != 0) {
                 worker_note_error(w, "dlq_error", err);
                 return -1;
@@ -93,6 +96,11 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
          * are sent once more when the batch is fetched again). */
         part_drop_batch(w, p);
         close_on_hold(w, p);
+        return 1;
+    }
+    if (strcmp(status, APPLY_REPLY_REPLAY) == 0) {
+        part_drop_batch(w, p);
+        replay_on_hold(w, p);
         return 1;
     }
     if (strcmp(status, APPLY_REPLY_FENCED) == 0 && r->elements == 2) {

@@ -17,7 +17,9 @@
 --  17 regions:first key                 18 scope key base "agg:Q:"
 --  19 outbox key     20 topic          21 expected regions (comma-separated)
 --  22 valid records in the batch (counted as late records on a closed quarter)
---  23 n = number of record-state keys (one per region), then n times:
+--  23 replay lock key: while it exists, a replay of the quarter runs (SPEC 9) and the
+--     live workers hold the quarter's partitions
+--  24 n = number of record-state keys (one per region), then n times:
 --       key, expected version ("" = none), m, then m times: field (indicator), new state
 --     The version ("@v" in the key; '@' is not allowed in indicators) changes with every
 --     write of the key: a worker that read the states at another version recomputes.
@@ -35,7 +37,7 @@
 -- quarter is closed; after that they are late records, counted for an amendment.
 --
 -- Returns {"OK", "open"|"closed"|"closed-now"}, {"FENCED", stored offset},
--- {"CONFLICT", key} or {"HOLD"}.
+-- {"CONFLICT", key}, {"HOLD"} or {"REPLAY"}.
 
 local CHUNK = 1000 -- field/value pairs per HSET: unpack() of Redis' Lua stops near 8000 values
 
@@ -45,6 +47,13 @@ local regions_key, goals_key, close_ms = ARGV[10], ARGV[11], ARGV[12]
 local marker_parts, marker_deadline, marker_by = ARGV[13], ARGV[14], ARGV[15]
 local closed_key, first_key, scope_base, outbox_key = ARGV[16], ARGV[17], ARGV[18], ARGV[19]
 local topic, expected_regions, nvalid = ARGV[20], ARGV[21], tonumber(ARGV[22])
+local replay_key = ARGV[23]
+
+-- A replay recomputes the quarter from its topic and swaps its result in: nothing of
+-- the live path may land in between (the replay's offsets replace these).
+if redis.call('EXISTS', replay_key) == 1 then
+  return {'REPLAY'}
+end
 
 local stored = redis.call('HGET', off_key, part)
 if not stored then stored = '' end
@@ -61,7 +70,7 @@ if past_marker and status ~= 'closed' and nvalid > 0 then
 end
 
 -- Pass 1: compare-and-set of each region's record states, before any write.
-local i = 23
+local i = 24
 local nkeys = tonumber(ARGV[i]); i = i + 1
 local recs_at = i
 for _ = 1, nkeys do

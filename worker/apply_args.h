@@ -16,7 +16,10 @@
  *   {"FENCED", stored} the batch does not start at the stored offset: nothing written
  *   {"CONFLICT", key}  a record state changed since it was read: nothing written
  *   {"HOLD"}           records on a partition past its close marker while the quarter
- *                      is still open: nothing written; the partition waits */
+ *                      is still open: nothing written; the partition waits
+ *   {"REPLAY"}         a replay of the quarter runs: nothing written; the partition
+ *                      waits until it has swapped its result in (then its stored
+ *                      offset has moved, and the worker seeks there) */
 #ifndef AGG_WORKER_APPLY_ARGS_H
 #define AGG_WORKER_APPLY_ARGS_H
 
@@ -43,6 +46,7 @@ enum {
     APPLY_ARG_TOPIC,
     APPLY_ARG_EXPECTED_REGIONS, /* comma-separated reference list */
     APPLY_ARG_LATE_RECORDS, /* valid records in this batch (counted when late) */
+    APPLY_ARG_REPLAY_KEY,   /* exists while a replay of the quarter runs */
     APPLY_ARG__FIXED
 };
 
@@ -50,6 +54,7 @@ enum {
 #define APPLY_REPLY_FENCED "FENCED"
 #define APPLY_REPLY_CONFLICT "CONFLICT"
 #define APPLY_REPLY_HOLD "HOLD"
+#define APPLY_REPLY_REPLAY "REPLAY"
 #define APPLY_STATUS_OPEN "open"
 #define APPLY_STATUS_CLOSED "closed"
 #define APPLY_STATUS_CLOSED_NOW "closed-now"

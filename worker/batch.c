@@ -464,6 +464,8 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     args_str(a, b->topic);
     args_str(a, b->conf->expected_regions_csv);
     args_i64(a, (int64_t)b->nrecs);
+    agg_key_replay_lock(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, key);
     if (a->n != APPLY_ARG__FIXED) {
         snprintf(errstr, errstr_size, "apply.lua arguments: %zu fixed, want %d", a->n,
                  APPLY_ARG__FIXED);

@@ -81,6 +81,8 @@ void close_on_applied(worker_run_t *w, part_t *p, bool had_marker, const char *s
             part_t *q = &w->parts[i];
             if (q->used && q->close_held && strcmp(q->qid, p->qid) == 0) {
                 q->close_held = false;
+                if (q->replay_held)
+                    continue; /* resumed when the replay is over */
                 pause_one(w, q, false);
                 part_seek_to_stored(w, q, q->expected);
             }
@@ -119,9 +121,11 @@ void close_check_holds(worker_run_t *w) {
         }
         if (r->type != REDIS_REPLY_STRING || strcmp(r->str, APPLY_STATUS_CLOSED) != 0)
             continue;
+        p->close_held = false;
+        if (p->replay_held)
+            continue; /* resumed when the replay is over */
         agg_info("partition_resumed", "topic=%s partition=%d quarter=%s offset=%" PRId64,
                  p->topic, p->partition, p->qid, p->expected);
-        p->close_held = false;
         pause_one(w, p, false);
         part_seek_to_stored(w, p, p->expected);
     }

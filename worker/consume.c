@@ -18,6 +18,7 @@
 
 #include "agg/kafka.h"
 #include "agg/log.h"
+#include "replay.h"
 #include "summary_sender.h"
 #include "worker_run.h"
 
@@ -29,14 +30,18 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         rd_kafka_message_destroy(m); /* from a partition no longer ours */
         return;
     }
-    if (p->close_held) {
-        rd_kafka_message_destroy(m); /* past the close marker: fetched again on resume */
+    if (p->close_held || p->replay_held) {
+        rd_kafka_message_destroy(m); /* fetched again from the stored offset on resume */
         return;
     }
     if (p->seek_pending) {
         if (agg_mono_ms() >= p->seek_retry_ms)
             part_seek_to_stored(w, p, p->expected);
         rd_kafka_message_destroy(m); /* fetched from the old position */
+        return;
+    }
+    if (w->conf->replay && replay_beyond_end(w, p, m->offset)) {
+        rd_kafka_message_destroy(m); /* produced during the replay: the live path's */
         return;
     }
     if (p->expected >= 0 && m->offset < p->expected) {
@@ -144,13 +149,16 @@ int worker_run(const worker_conf_t *conf) {
     if (rd_kafka_conf_get(kc, "queued.min.messages", qmin, &qmin_len) == RD_KAFKA_CONF_OK)
         w.prefetch_max = (size_t)strtoull(qmin, NULL, 10);
     rd_kafka_conf_set_opaque(kc, &w);
-    rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
+    if (!conf->replay)
+        rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
 
     w.store = store_new(&conf->redis);
     w.dlq = dlq_new(conf, err, sizeof err);
-    if (w.dlq)
+    /* A replay sends nothing: its rejects are in the DLQ already, its summaries are
+     * emitted by the swap. */
+    if (w.dlq && !conf->replay)
         w.sender = sender_new(conf, w.member, err, sizeof err);
-    if (!w.store || !w.dlq || !w.sender) {
+    if (!w.store || !w.dlq || (!w.sender && !conf->replay)) {
         agg_error("startup", "error=\"%s\"", w.store ? err : "out of memory");
         rd_kafka_conf_destroy(kc);
         store_free(w.store);
@@ -164,6 +172,7 @@ int worker_run(const worker_conf_t *conf) {
         rd_kafka_conf_destroy(kc);
         store_free(w.store);
         dlq_free(w.dlq);
+        sender_free(w.sender);
         return 1;
     }
     rd_kafka_poll_set_consumer(w.rk);
@@ -171,7 +180,7 @@ int worker_run(const worker_conf_t *conf) {
 
     /* The DLQ must exist before a reject can be parked there (brokers usually refuse
      * auto-creation). Waits for the broker rather than failing at startup. */
-    for (long delay = 100; !worker_stop;) {
+    for (long delay = 100; !worker_stop && !conf->replay;) {
         if (agg_kafka_ensure_topic(w.rk, conf->dlq_topic, (int)conf->dlq_partitions, -1,
                                    10000, err, sizeof err) > 0)
             break;
@@ -188,11 +197,21 @@ int worker_run(const worker_conf_t *conf) {
         pattern[j++] = *s;
     }
     snprintf(pattern + j, sizeof pattern - j, "[0-9]{4}-Q[1-4]$");
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, pattern, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t serr = rd_kafka_subscribe(w.rk, sub);
-    rd_kafka_topic_partition_list_destroy(sub);
-    if (serr) {
+    rd_kafka_resp_err_t serr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (conf->replay) {
+        if (replay_assign(&w) != 0) {
+            w.exit_code = 1;
+            worker_stop = 1;
+        }
+    } else {
+        rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(sub, pattern, RD_KAFKA_PARTITION_UA);
+        serr = rd_kafka_subscribe(w.rk, sub);
+        rd_kafka_topic_partition_list_destroy(sub);
+    }
+    if (conf->replay) {
+        /* assigned above */
+    } else if (serr) {
         agg_error("subscribe_failed", "pattern=%s error=\"%s\"", pattern, rd_kafka_err2str(serr));
         w.exit_code = 1;
         worker_stop = 1;
@@ -226,9 +245,12 @@ int worker_run(const worker_conf_t *conf) {
         if (now >= w.next_offset_check_ms ||
             store_generation(w.store) != w.offsets_generation) {
             if (part_check_offsets(&w) == 0) {
+                replay_check_holds(&w);
                 close_check_holds(&w);
-                amend_check(&w);
-                w.outbox_dirty = true; /* look at the outbox as often */
+                if (!conf->replay) {
+                    amend_check(&w);
+                    w.outbox_dirty = true; /* look at the outbox as often */
+                }
             }
             w.next_offset_check_ms = agg_mono_ms() + conf->offset_check_ms;
         }
@@ -236,7 +258,11 @@ int worker_run(const worker_conf_t *conf) {
             deadline_check(&w);
             next_deadline_check = now + 5000;
         }
-        if (w.outbox_dirty && !w.pending) {
+        if (conf->replay && replay_tick(&w)) {
+            conf->replay->finished = true; /* every partition at its end */
+            break;
+        }
+        if (w.outbox_dirty && !w.pending && w.sender) {
             w.outbox_dirty = false;
             int src = sender_drain(w.sender, w.store);
             if (src < 0) {
@@ -266,7 +292,11 @@ int worker_run(const worker_conf_t *conf) {
                      "messages=%zu note=\"offsets not moved; the next owner re-reads them\"",
                      w.pending);
     }
-    worker_stop = 1;
+    if (conf->replay) {
+        replay_collect(&w);
+    } else {
+        worker_stop = 1;
+    }
     metrics_report(&w);
     rd_kafka_resp_err_t cerr = rd_kafka_consumer_close(w.rk);
     if (cerr)

@@ -1,6 +1,8 @@
 /* agg-worker: consumer-group member that keeps the quarterly aggregates in Redis.
  *
  *   agg-worker [options]            run a worker (until SIGTERM/SIGINT)
+ *   agg-worker replay --quarter Q [--verify] [--json] [options]
+ *                                   recompute a quarter from its topic (replay.c)
  *
  * Exit codes: 0 graceful stop, 1 fatal error, 2 usage/configuration. */
 #include <signal.h>
@@ -10,6 +12,7 @@
 
 #include "agg/log.h"
 #include "worker.h"
+#include "replay.h"
 #include "worker_run.h"
 
 volatile sig_atomic_t worker_stop;
@@ -79,6 +82,16 @@ static const agg_opt_t options[] = {
     {"exit-idle-ms", 0, "AGG_EXIT_IDLE_MS", AGG_OPT_INT, "0", 0, 86400000,
      "stop after this long without messages (0 = never; for batch jobs and tests)",
      &conf.exit_idle_ms},
+    {"quarter", 0, NULL, AGG_OPT_STRING, NULL, 0, 0,
+     "replay: the quarter to recompute, e.g. 2024-Q2", &conf.replay_quarter},
+    {"verify", 0, NULL, AGG_OPT_FLAG, NULL, 0, 0,
+     "replay: print every difference from the live keys, swap nothing; exit 1 if any",
+     &conf.replay_verify},
+    {"json", 0, NULL, AGG_OPT_FLAG, NULL, 0, 0, "replay: the result as one JSON line on stdout",
+     &conf.replay_json},
+    {"replay-lock-ms", 0, "AGG_REPLAY_LOCK_MS", AGG_OPT_INT, "30000", 1000, 3600000,
+     "replay: its lock expires this long after the replay stopped renewing it (a crash)",
+     &conf.replay_lock_ms},
     {"quiet", 'q', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log warnings and errors only",
      &conf.quiet},
     {"verbose", 'v', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log every batch", &conf.verbose},
@@ -90,11 +103,22 @@ static const char description[] =
     "Consumes every quarter topic (<topic-prefix>YYYY-Qn) in a consumer group and keeps\n"
     "the aggregates of SPEC section 5 in Redis, effectively once. Invalid messages go to\n"
     "the DLQ topic. librdkafka properties: -X key=value, -F file.properties.\n"
-    "Exit codes: 0 stopped gracefully, 1 fatal error, 2 usage.\n";
+    "Exit codes: 0 stopped gracefully, 1 fatal error, 2 usage.\n"
+    "\n"
+    "agg-worker replay --quarter YYYY-Qn [--verify] [--json] recomputes the quarter from\n"
+    "its topic into staging keys and swaps them in atomically (live workers hold the\n"
+    "quarter meanwhile); --verify prints every difference instead. Exit codes: 0 done\n"
+    "(or equal), 1 different or failed, 2 usage.\n";
 
 int main(int argc, char **argv) {
     char err[512];
     int first_arg = 0;
+    /* "replay" is a subcommand only in first position. */
+    bool replay = argc >= 2 && strcmp(argv[1], "replay") == 0;
+    if (replay) {
+        argc--;
+        argv++;
+    }
 
     int rc = agg_opts_parse(options, argc, argv, &first_arg, &conf.kprops, err, sizeof err);
     if (rc == 1) {
@@ -171,5 +195,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (replay)
+        return replay_main(&conf);
+    if (conf.replay_quarter || conf.replay_verify || conf.replay_json) {
+        fprintf(stderr, "agg-worker: --quarter, --verify and --json are options of "
+                        "'agg-worker replay'\n(try --help)\n");
+        return 2;
+    }
     return worker_run(&conf);
 }

@@ -41,7 +41,7 @@ part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
     p->expected = -1;
     p->batch_open = false;
     p->seek_pending = false;
-    p->past_marker = p->close_held = false;
+    p->past_marker = p->close_held = p->replay_held = false;
     int year, quarter;
     if (agg_quarter_from_topic(topic, w->conf->topic_prefix, &year, &quarter) != 0 ||
         agg_quarter_format(year, quarter, p->qid, sizeof p->qid) != 0)
@@ -106,7 +106,7 @@ int part_check_offsets(worker_run_t *w) {
         int64_t stored = -1;
         /* An open batch names its start offset to the script, which compares it with
          * the stored one (FENCED) in the same step: nothing to check here. */
-        if (!p->used || p->batch_open || p->seek_pending)
+        if (!p->used || p->batch_open || p->seek_pending || p->replay_held)
             continue;
         if (agg_key_offsets(key, sizeof key, w->conf->key_prefix, p->topic) < 0)
             continue; /* refused on assignment */

@@ -8,7 +8,7 @@
 #include "agg/log.h"
 #include "worker_run.h"
 
-static void on_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
+void rebalance_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
     char err[256], key[AGG_KEY_MAX];
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
@@ -58,7 +58,7 @@ void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     w->last_activity_ms = agg_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        on_assign(w, parts);
+        rebalance_assign(w, parts);
         if (worker_stop && w->exit_code)
             return;
         if (cooperative)

@@ -14,6 +14,7 @@
 
 extern const char agg_apply_lua[];
 extern const char agg_amend_lua[];
+extern const char agg_swap_lua[];
 
 struct store {
     agg_redis_url_t url;
@@ -21,6 +22,7 @@ struct store {
     redisReply *last; /* reply handed out by store_reply(), freed on the next call */
     char sha[41];       /* apply.lua */
     char amend_sha[41]; /* amend.lua */
+    char swap_sha[41];  /* swap.lua */
     unsigned long long roundtrips;
     unsigned long long generation; /* successful connects so far */
     /* The server answered READONLY or MASTERDOWN: it is (no longer) the primary. The
@@ -184,7 +186,8 @@ store_rc_t store_connect(store_t *s, char *errstr, size_t errstr_size) {
         }
     }
     if ((rc = load_script(s, agg_apply_lua, s->sha, errstr, errstr_size)) != STORE_OK ||
-        (rc = load_script(s, agg_amend_lua, s->amend_sha, errstr, errstr_size)) != STORE_OK) {
+        (rc = load_script(s, agg_amend_lua, s->amend_sha, errstr, errstr_size)) != STORE_OK ||
+        (rc = load_script(s, agg_swap_lua, s->swap_sha, errstr, errstr_size)) != STORE_OK) {
         s->sha[0] = '\0';
         disconnect(s);
         return rc;
@@ -207,7 +210,9 @@ store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *a
 store_rc_t store_append_script(store_t *s, store_script_t which, int argc,
                                const char **argv, const size_t *argvlen, char *errstr,
                                size_t errstr_size) {
-    const char *sha = which == STORE_SCRIPT_AMEND ? s->amend_sha : s->sha;
+    const char *sha = which == STORE_SCRIPT_AMEND  ? s->amend_sha
+                      : which == STORE_SCRIPT_SWAP ? s->swap_sha
+                                                   : s->sha;
     drop_last(s);
     if (!s->c || !s->sha[0])
         return io_error(s, "evalsha", errstr, errstr_size);

@@ -42,6 +42,11 @@ typedef struct {
     long summary_partitions;
     agg_deadlines_t deadlines;
     char expected_regions_csv[AGG_REGIONS_MAX * 34]; /* the reference list, comma-joined */
+    /* agg-worker replay (replay.c). */
+    const char *replay_quarter;
+    bool replay_verify, replay_json;
+    long replay_lock_ms;
+    struct replay_run *replay; /* set on the staging run's configuration only */
     long dlq_partitions;
     bool quiet, verbose;
     agg_kprops_t kprops;
@@ -143,7 +148,7 @@ void store_disconnect(store_t *s);
 store_rc_t store_append(store_t *s, int argc, const char **argv, const size_t *argvlen,
                         char *errstr, size_t errstr_size);
 store_rc_t store_reply(store_t *s, redisReply **reply, char *errstr, size_t errstr_size);
-typedef enum { STORE_SCRIPT_APPLY, STORE_SCRIPT_AMEND } store_script_t;
+typedef enum { STORE_SCRIPT_APPLY, STORE_SCRIPT_AMEND, STORE_SCRIPT_SWAP } store_script_t;
 /* Appends EVALSHA of apply.lua or amend.lua with args (the sha is prepended here). */
 store_rc_t store_append_script(store_t *s, store_script_t which, int argc,
                                const char **argv, const size_t *argvlen, char *errstr,

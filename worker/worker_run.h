@@ -38,6 +38,7 @@ typedef struct {
      * from the stored offset on resume). */
     bool past_marker;
     bool close_held;
+    bool replay_held; /* a replay of the quarter runs (replay_hold.c) */
 } part_t;
 
 typedef struct {
@@ -103,6 +104,22 @@ void close_pause_held(worker_run_t *w);
 /* Resumes held partitions whose quarter has closed (by any worker). */
 void close_check_holds(worker_run_t *w);
 
+/* replay_hold.c: the live side of a replay. */
+void replay_on_hold(worker_run_t *w, part_t *p);
+/* Resumes partitions held for a replay that has ended, from the stored offset. */
+void replay_check_holds(worker_run_t *w);
+
+/* replay.c: the staging run's part of the loop. */
+/* Assigns every partition of the replayed topic (instead of subscribing). 0 or -1. */
+int replay_assign(worker_run_t *w);
+/* A message at or past the end the replay reads up to: not applied. */
+bool replay_beyond_end(const worker_run_t *w, const part_t *p, int64_t offset);
+/* Renews the lock, shows progress; true when every partition is at its end (or held
+ * at its close marker) and nothing is pending. */
+bool replay_tick(worker_run_t *w);
+/* Copies the run's counters into the replay's report. */
+void replay_collect(worker_run_t *w);
+
 /* amend.c: emits the amended summaries of closed quarters once their late records
  * have come to rest. */
 void amend_check(worker_run_t *w);
@@ -113,6 +130,9 @@ void deadline_check(worker_run_t *w);
  * 0 when all are applied (or dropped as fenced), -1 when stopped first or fatal. */
 int apply_flush(worker_run_t *w);
 
+/* rebalance.c: positions newly assigned partitions at their stored offsets (and holds
+ * those past the close marker of an open quarter); then the callback assigns them. */
+void rebalance_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts);
 /* rebalance.c: the librdkafka rebalance callback (opaque = the worker_run_t). */
 void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                   rd_kafka_topic_partition_list_t *parts, void *opaque);

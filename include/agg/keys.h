@@ -34,6 +34,11 @@ int agg_key_closed_partitions(char *buf, size_t bufsz, const char *prefix,
 int agg_key_outbox(char *buf, size_t bufsz, const char *prefix);
 /* Internal: a lock, e.g. "summary-sender" or "deadline:2024-Q2". */
 int agg_key_lock(char *buf, size_t bufsz, const char *prefix, const char *what);
+/* Internal: exists (value = the replay's member id, with a TTL) while a replay of the
+ * quarter runs; the live workers hold the quarter's partitions meanwhile. */
+int agg_key_replay_lock(char *buf, size_t bufsz, const char *prefix, const char *quarter);
+/* Internal: the key prefix under which a replay of the quarter stages its result. */
+int agg_key_replay_staging(char *buf, size_t bufsz, const char *prefix, const char *quarter);
 /* Internal: latest revision of every record of one region in one quarter. */
 int agg_key_records(char *buf, size_t bufsz, const char *prefix, const char *quarter,
                     const char *region);
