@@ -15,19 +15,6 @@
 #include "apply_args.h"
 #include "worker_run.h"
 
-static void pause_one(worker_run_t *w, part_t *p, bool pause) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
-        return; /* messages are dropped while held anyway */
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    rd_kafka_resp_err_t err =
-        pause ? rd_kafka_pause_partitions(w->rk, l) : rd_kafka_resume_partitions(w->rk, l);
-    if (err || l->elems[0].err)
-        agg_warn(pause ? "pause_failed" : "resume_failed", "topic=%s partition=%d error=\"%s\"",
-                 p->topic, p->partition, rd_kafka_err2str(err ? err : l->elems[0].err));
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
 static void hold(worker_run_t *w, part_t *p) {
     if (p->close_held)
         return;
@@ -35,7 +22,7 @@ static void hold(worker_run_t *w, part_t *p) {
     agg_info("partition_held", "topic=%s partition=%d quarter=%s note=\"past its close "
              "marker; waits until every partition has closed\"",
              p->topic, p->partition, p->qid);
-    pause_one(w, p, true);
+    part_pause(w, p, true);
 }
 
 int close_read_state(worker_run_t *w, part_t *p, char *errstr, size_t errstr_size) {
@@ -68,7 +55,7 @@ int close_read_state(worker_run_t *w, part_t *p, char *errstr, size_t errstr_siz
 void close_pause_held(worker_run_t *w) {
     for (size_t i = 0; i < w->nparts; i++)
         if (w->parts[i].used && w->parts[i].close_held)
-            pause_one(w, &w->parts[i], true);
+            part_pause(w, &w->parts[i], true);
 }
 
 void close_on_applied(worker_run_t *w, part_t *p, bool had_marker, const char *status) {
@@ -83,7 +70,7 @@ void close_on_applied(worker_run_t *w, part_t *p, bool had_marker, const char *s
                 q->close_held = false;
                 if (q->replay_held)
                     continue; /* resumed when the replay is over */
-                pause_one(w, q, false);
+                part_pause(w, q, false);
                 part_seek_to_stored(w, q, q->expected);
             }
         }
@@ -126,7 +113,7 @@ void close_check_holds(worker_run_t *w) {
             continue; /* resumed when the replay is over */
         agg_info("partition_resumed", "topic=%s partition=%d quarter=%s offset=%" PRId64,
                  p->topic, p->partition, p->qid, p->expected);
-        pause_one(w, p, false);
+        part_pause(w, p, false);
         part_seek_to_stored(w, p, p->expected);
     }
 }

@@ -139,3 +139,16 @@ int part_check_offsets(worker_run_t *w) {
     w->offsets_generation = generation;
     return 0;
 }
+
+void part_pause(worker_run_t *w, part_t *p, bool pause) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return; /* a held partition's messages are dropped anyway */
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(w->rk, l) : rd_kafka_resume_partitions(w->rk, l);
+    if (err || l->elems[0].err)
+        agg_warn(pause ? "pause_failed" : "resume_failed", "topic=%s partition=%d error=\"%s\"",
+                 p->topic, p->partition, rd_kafka_err2str(err ? err : l->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(l);
+}

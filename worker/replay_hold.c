@@ -13,25 +13,12 @@
 #include "agg/log.h"
 #include "worker_run.h"
 
-static void pause_one(worker_run_t *w, part_t *p, bool pause) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
-        return; /* messages are dropped while held anyway */
-    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    rd_kafka_resp_err_t err =
-        pause ? rd_kafka_pause_partitions(w->rk, l) : rd_kafka_resume_partitions(w->rk, l);
-    if (err)
-        agg_warn(pause ? "pause_failed" : "resume_failed", "topic=%s partition=%d error=\"%s\"",
-                 p->topic, p->partition, rd_kafka_err2str(err));
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
 void replay_on_hold(worker_run_t *w, part_t *p) {
     if (!p->replay_held)
         agg_info("partition_held", "topic=%s partition=%d quarter=%s note=\"a replay of the "
                  "quarter runs\"", p->topic, p->partition, p->qid);
     p->replay_held = true;
-    pause_one(w, p, true);
+    part_pause(w, p, true);
     part_seek_to_stored(w, p, p->expected);
 }
 
@@ -65,6 +52,6 @@ void replay_check_holds(worker_run_t *w) {
         if (p->close_held)
             close_pause_held(w); /* past the marker of an open quarter: stays paused */
         else
-            pause_one(w, p, false);
+            part_pause(w, p, false);
     }
 }

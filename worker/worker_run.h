@@ -84,6 +84,8 @@ void part_drop_batch(worker_run_t *w, part_t *p);
 void part_remove(worker_run_t *w, part_t *p);
 /* Moves the consumer to the offset the stored state expects (-1 = from the beginning). */
 void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored);
+/* Pauses (or resumes) fetching one partition: held partitions (close, replay). */
+void part_pause(worker_run_t *w, part_t *p, bool pause);
 /* Re-reads the stored offset of every owned partition without an open batch and seeks
  * to it where it differs from the cached one. Run after every reconnect and once per
  * --offset-check-ms: a partition that gets no new message would otherwise never notice
