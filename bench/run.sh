@@ -17,7 +17,9 @@
 #      worker follows; p50/p99 produce -> visible in Redis.
 #   6. big:     N_big records (default 5M) in a fresh topic, a fresh worker: its peak
 #      RSS against the one at N, Redis memory per million.
-#   7. replay:  not implemented yet.
+#   7. replay:  agg-worker replay --verify recomputes step 3's quarter from its topic
+#      (into staging keys, through the live path) and compares every key with the
+#      worker's: it must find no difference; its rate against the ceiling.
 # Then prints each figure, the ratios and the target verdicts, and rewrites
 # docs/BENCHMARKS.md (--smoke: build/bench-smoke.md instead). Its topics and Redis keys
 # are deleted at the end (--keep leaves them).
@@ -374,8 +376,17 @@ if ((BIG_RECORDS > 0)); then
 fi
 
 # ---- 7. replay ------------------------------------------------------------------------
-REPLAY="n/a (replay not implemented)"
-say "replay: $REPLAY"
+wait_stack 180 || die "the stack does not answer"
+run replay "$STEP_TIMEOUT" "$AGG_BIN/agg-worker" replay --quarter 2024-Q3 --verify --json -q \
+    -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL" --group "$KEYS-group" \
+    --topic-prefix "$PREFIX" --key-prefix "$KEYS"
+[[ $(jget "$OUT/replay.json" differences) == 0 ]] || die "replay --verify found differences (see $OUT/replay.json)"
+[[ $(jget "$OUT/replay.json" messages) == "$RECORDS" ]] || die "replay read $(jget "$OUT/replay.json" messages) of $RECORDS messages"
+REPLAY_RATE=$(jget "$OUT/replay.json" rate)
+R_REPLAY=$(calc "$REPLAY_RATE / $CEIL_RATE" 2)
+REPLAY="$REPLAY_RATE msg/s ($(jget "$OUT/replay.json" seconds) s in all, --verify: every key equal to the worker's)"
+V_REPLAY=$(awk -v r="$R_REPLAY" 'BEGIN { print (r >= 0.5 ? "met" : "not met") }')
+say "replay: $REPLAY, $R_REPLAY × ceiling"
 
 # ---- ratios and verdicts ----------------------------------------------------------------
 R_CEIL=$(calc "$WORKER_RATE / $CEIL_RATE" 3)
@@ -489,6 +500,7 @@ gives the same).
 | worker ≥ 10 × naive | $R_NAIVE × | $V_NAIVE |
 | p99 end-to-end ≤ 250 ms at $LAT_RATE rec/s | $P99 ms | $V_P99 |
 | worker peak RSS ≤ 64 MiB | $RSS1_MB / $RSS5_MB MiB | $V_RSS |
+| replay ≥ 0.5 × ceiling | $R_REPLAY × | $V_REPLAY |
 | peak RSS within 10 % between $RECORDS and $BIG_LABEL records | $RSS_DIFF % | $V_RSS_FLAT |
 
 For a target that is not met, \`bench/PROFILE.md\` (section 7) has the profile and why
