@@ -532,10 +532,18 @@ int agg_check_key_prefix(const char *key_prefix, const char *topic_prefix, char 
     if (len == 0 || len > AGG_KEY_PREFIX_MAX)
         return agg_fail(errstr, errstr_size, "key prefix must have 1 to %d bytes",
                         AGG_KEY_PREFIX_MAX);
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < len; i++) {
         if ((unsigned char)key_prefix[i] <= ' ' || key_prefix[i] == 0x7f)
             return agg_fail(errstr, errstr_size,
                             "key prefix: byte %zu is a space or a control byte", i + 1);
+        /* Every key is "<prefix>:...": without ':' in the prefix, two deployments'
+         * key spaces cannot overlap ("agg:internal" would write into agg's own state). */
+        if (key_prefix[i] == ':')
+            return agg_fail(errstr, errstr_size,
+                            "key prefix \"%s\": ':' is not allowed (keys are <prefix>:..., "
+                            "so it could reach another deployment's keys)",
+                            key_prefix);
+    }
     const size_t offsets_key = len + sizeof ":internal:offsets:" - 1 + strlen(topic_prefix) +
                                AGG_QUARTER_ID_LEN;
     if (offsets_key >= AGG_KEY_MAX)
@@ -544,4 +552,15 @@ int agg_check_key_prefix(const char *key_prefix, const char *topic_prefix, char 
                         "would need %zu bytes (max %d)",
                         offsets_key, AGG_KEY_MAX - 1);
     return 0;
+}
+
+bool agg_kprop_is_secret(const char *key) {
+    /* sasl.* holds usernames and mechanisms too: hiding them costs nothing. */
+    if (strncmp(key, "sasl.", 5) == 0)
+        return true;
+    static const char *const parts[] = {"password", "secret", ".key", "token", NULL};
+    for (const char *const *p = parts; *p; p++)
+        if (strcasestr(key, *p))
+            return true;
+    return false;
 }

@@ -48,8 +48,8 @@ rd_kafka_conf_t *agg_kafka_conf_new(const char *bootstrap, const char *const *de
     for (size_t i = 0; props && i < props->count; i++) {
         if (rd_kafka_conf_set(conf, props->key[i], props->value[i], err, sizeof err) !=
             RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "-X %s=%s: %s", props->key[i], props->value[i],
-                     err);
+            snprintf(errstr, errstr_size, "-X %s=%s: %s", props->key[i],
+                     agg_kprop_is_secret(props->key[i]) ? "(hidden)" : props->value[i], err);
             goto fail;
         }
     }

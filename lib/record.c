@@ -2,6 +2,8 @@
  * the fixed-point formatting shared by producer and worker (SPEC sections 3 and 5). */
 #include "agg/record.h"
 
+#include "agg/log.h"
+
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -413,6 +415,14 @@ int agg_check_text(const char *s, size_t len, size_t max, char *errstr,
                 snprintf(errstr, errstr_size, "NUL byte at byte %zu", i + 1);
             return -1;
         }
+        /* Control characters (a newline, an escape sequence) would break the lines of
+         * logs, reports and the CSV a dashboard exports; tab is kept (Word cells). */
+        if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f) {
+            if (errstr && errstr_size)
+                snprintf(errstr, errstr_size, "control character 0x%02x at byte %zu", u[i],
+                         i + 1);
+            return -1;
+        }
         i += n;
     }
     return 0;
@@ -502,6 +512,10 @@ int agg_record_validate(const agg_record_t *r, const struct agg_regions *regions
     *field = "submitted_at";
     if (r->submitted_ms < 0)
         return fail(errstr, errstr_size, "before 1970-01-01T00:00:00Z");
+    /* A typo like year 9999 would pin the region's last-submission score and make it
+     * "late" for good; a day of clock skew between districts and us is tolerated. */
+    if (r->submitted_ms > agg_now_ms() + AGG_SUBMITTED_FUTURE_MAX_MS)
+        return fail(errstr, errstr_size, "more than a day in the future");
     *field = "report_id";
     if (r->report_id_len > 0 && !r->report_id)
         return fail(errstr, errstr_size, "missing text");

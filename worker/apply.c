@@ -47,8 +47,9 @@ static int send_rejects(worker_run_t *w) {
             }
         }
     }
-    if (dlq_wait(w->dlq) != 0)
-        return -1;
+    int wrc = dlq_wait(w->dlq);
+    if (wrc != 0)
+        return wrc;
     for (size_t i = 0; i < w->nparts; i++) {
         part_t *p = &w->parts[i];
         if (p->used && p->batch_open && !p->dlq_sent) {
@@ -228,7 +229,13 @@ int apply_flush(worker_run_t *w) {
 
     if (w->pending == 0)
         return 0;
-    while (send_rejects(w) != 0) {
+    int src;
+    while ((src = send_rejects(w)) != 0) {
+        if (src == -2) {
+            w->exit_code = 1;
+            worker_stop = 1;
+            return -1;
+        }
         if (worker_stop || (w->flush_deadline_ms && agg_mono_ms() > w->flush_deadline_ms))
             return -1;
         worker_backoff(&delay);

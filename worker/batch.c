@@ -71,6 +71,7 @@ struct batch {
     bool close;
     agg_close_t marker; /* when close */
     bool late_reject;   /* the partition is past its marker and late records are refused */
+    bool bad_topic;     /* a quarter topic of a year out of range: everything is refused */
 
     size_t *order; /* sort buffer */
     winner_t *winners;
@@ -127,12 +128,23 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition) {
     size_t tl = strlen(topic);
     if (tl >= sizeof b->topic)
         return -1;
-    if (agg_quarter_from_topic(topic, b->conf->topic_prefix, &b->year, &b->quarter) != 0)
-        return -1;
+    b->bad_topic = false;
+    if (agg_quarter_from_topic(topic, b->conf->topic_prefix, &b->year, &b->quarter) != 0 ||
+        agg_quarter_format(b->year, b->quarter, b->qid, sizeof b->qid) != 0) {
+        /* The subscription pattern admits any YYYY-Q[1-4]: a topic of a year out of
+         * range (reports.9999-Q1) gets every message refused to the DLQ, its offsets
+         * move, and it creates no quarter state. Only the offsets key is written. */
+        size_t pl = strlen(b->conf->topic_prefix);
+        const char *q = topic + (strncmp(topic, b->conf->topic_prefix, pl) == 0 ? pl : 0);
+        if (strlen(q) != AGG_QUARTER_ID_LEN || q[4] != '-' || q[5] != 'Q' || q[6] < '1' ||
+            q[6] > '4' || strspn(q, "0123456789") != 4)
+            return -1;
+        memcpy(b->qid, q, AGG_QUARTER_ID_LEN + 1);
+        b->year = b->quarter = 0;
+        b->bad_topic = true;
+    }
     memcpy(b->topic, topic, tl + 1);
     b->partition = partition;
-    if (agg_quarter_format(b->year, b->quarter, b->qid, sizeof b->qid) != 0)
-        return -1;
     agg_arena_reset(&b->arena);
     b->nrecs = b->nrejects = b->nmsgs = b->nregion_names = 0;
     b->nwinners = b->ngroups = 0;
@@ -200,6 +212,11 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
     b->nmsgs++;
     b->last_offset = m->offset;
     agg_arena_reset(&b->arena);
+    if (b->bad_topic) {
+        reject(b, m, "topic %s: quarter %s out of range (years %d to %d)", b->topic, b->qid,
+               AGG_YEAR_MIN, AGG_YEAR_MAX);
+        return 0;
+    }
     if (agg_decode(m->value, m->value_len, &b->arena, &msg, err, sizeof err) != 0) {
         reject(b, m, "%s", err);
         return 0;

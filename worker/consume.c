@@ -30,7 +30,7 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         rd_kafka_message_destroy(m); /* from a partition no longer ours */
         return;
     }
-    if (p->close_held || p->replay_held) {
+    if (p->close_held || p->replay_held || p->refused) {
         rd_kafka_message_destroy(m); /* fetched again from the stored offset on resume */
         return;
     }

@@ -79,6 +79,15 @@ int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *er
              size_t errstr_size) {
     char part[16], off[32];
     const char *src_topic = rd_kafka_topic_name(m->rkt);
+    /* Test hook (tests/integration/72-stop-bounds.sh): a fatal producer error, raised
+     * the way librdkafka itself would, cannot be provoked on a healthy local broker. */
+    static bool fatal_raised;
+    if (!fatal_raised && getenv("AGG_TEST_DLQ_FATAL")) {
+        fatal_raised = true;
+        if (rd_kafka_test_fatal_error(d->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                      "test: AGG_TEST_DLQ_FATAL") != RD_KAFKA_RESP_ERR_NO_ERROR)
+            agg_warn("dlq_test_fatal_failed", "note=\"the fatal error was not raised\"");
+    }
     snprintf(part, sizeof part, "%d", (int)m->partition);
     snprintf(off, sizeof off, "%lld", (long long)m->offset);
 
@@ -99,15 +108,26 @@ int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *er
         rd_kafka_poll(d->rk, 100);
     }
     d->sent++;
-    agg_warn("dlq", "topic=%s partition=%s offset=%s reason=\"%s\"", src_topic, part, off,
-             reason);
+    /* A flood of bad messages must not flood the log: one line per second, with the
+     * count of those not shown (every one is in the DLQ with its reason). */
+    unsigned long suppressed = 0;
+    if (agg_log_every("dlq", 1000, &suppressed))
+        agg_warn("dlq", "topic=%s partition=%s offset=%s suppressed=%lu reason=\"%.200s\"",
+                 src_topic, part, off, suppressed, reason);
     return 0;
 }
 
 int dlq_wait(dlq_t *d) {
     long long last_log = agg_mono_ms();
     unsigned long long failed_before = d->failed_reports;
+    char fatal[256];
     while (rd_kafka_outq_len(d->rk) > 0) {
+        /* A fatal error (the idempotent producer lost its guarantees, an authorization
+         * failure) never heals: stop instead of retrying forever. */
+        if (rd_kafka_fatal_error(d->rk, fatal, sizeof fatal)) {
+            agg_error("dlq_producer_fatal", "topic=%s error=\"%s\"", d->topic, fatal);
+            return -2;
+        }
         if (worker_stop)
             return -1;
         rd_kafka_poll(d->rk, 100);
@@ -115,6 +135,10 @@ int dlq_wait(dlq_t *d) {
             agg_warn("dlq_stalled", "queued=%d topic=%s", rd_kafka_outq_len(d->rk), d->topic);
             last_log = agg_mono_ms();
         }
+    }
+    if (rd_kafka_fatal_error(d->rk, fatal, sizeof fatal)) {
+        agg_error("dlq_producer_fatal", "topic=%s error=\"%s\"", d->topic, fatal);
+        return -2;
     }
     return d->failed_reports == failed_before ? 0 : -1;
 }

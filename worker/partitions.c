@@ -41,7 +41,7 @@ part_t *part_add(worker_run_t *w, const char *topic, int32_t partition) {
     p->expected = -1;
     p->batch_open = false;
     p->seek_pending = false;
-    p->past_marker = p->close_held = p->replay_held = false;
+    p->past_marker = p->close_held = p->replay_held = p->refused = false;
     int year, quarter;
     if (agg_quarter_from_topic(topic, w->conf->topic_prefix, &year, &quarter) != 0 ||
         agg_quarter_format(year, quarter, p->qid, sizeof p->qid) != 0)
@@ -93,6 +93,12 @@ void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+static const char *key_of(worker_run_t *w, const part_t *p, char *key, size_t size) {
+    if (agg_key_offsets(key, size, w->conf->key_prefix, p->topic) < 0)
+        key[0] = '\0';
+    return key;
+}
+
 int part_check_offsets(worker_run_t *w) {
     char err[256], key[AGG_KEY_MAX];
     store_rc_t rc = store_connect(w->store, err, sizeof err);
@@ -108,6 +114,24 @@ int part_check_offsets(worker_run_t *w) {
          * the stored one (FENCED) in the same step: nothing to check here. */
         if (!p->used || p->batch_open || p->seek_pending || p->replay_held)
             continue;
+        if (p->refused) {
+            /* A replay (or an operator) may have set the stored offset right again. */
+            int64_t now_stored = -1;
+            rc = store_read_offset(w->store, key_of(w, p, key, sizeof key), p->partition,
+                                   &now_stored, err, sizeof err);
+            if (rc != STORE_OK) {
+                worker_note_error(w, "redis_unavailable", err);
+                return -1;
+            }
+            p->expected = now_stored;
+            if (part_check_log_end(w, p) == 0) {
+                agg_info("partition_accepted", "topic=%s partition=%d offset=%" PRId64,
+                         p->topic, p->partition, now_stored);
+                part_pause(w, p, false);
+                part_seek_to_stored(w, p, now_stored);
+            }
+            continue;
+        }
         if (agg_key_offsets(key, sizeof key, w->conf->key_prefix, p->topic) < 0)
             continue; /* refused on assignment */
         rc = store_read_offset(w->store, key, p->partition, &stored, err, sizeof err);
@@ -151,4 +175,26 @@ void part_pause(worker_run_t *w, part_t *p, bool pause) {
         agg_warn(pause ? "pause_failed" : "resume_failed", "topic=%s partition=%d error=\"%s\"",
                  p->topic, p->partition, rd_kafka_err2str(err ? err : l->elems[0].err));
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+int part_check_log_end(worker_run_t *w, part_t *p) {
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(w->rk, p->topic, p->partition, &lo, &hi, 5000);
+    if (e || hi < 0 || p->expected <= hi) {
+        /* Cannot tell (the broker is away): accept; the position check on the first
+         * fetch and the fence still hold. */
+        p->refused = false;
+        return 0;
+    }
+    if (!p->refused)
+        agg_error("stored_offset_beyond_log_end",
+                  "topic=%s partition=%d stored=%" PRId64 " end=%" PRId64
+                  " action=refused note=\"the topic was deleted and created again, or its "
+                  "log truncated: nothing of this partition is applied; recover with "
+                  "agg-worker replay --quarter %s\"",
+                  p->topic, p->partition, p->expected, hi, p->qid[0] ? p->qid : "?");
+    p->refused = true;
+    part_pause(w, p, true);
+    return -1;
 }

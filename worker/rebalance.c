@@ -44,6 +44,7 @@ void rebalance_assign(worker_run_t *w, rd_kafka_topic_partition_list_t *parts) {
         }
         tp->offset = stored >= 0 ? stored : RD_KAFKA_OFFSET_BEGINNING;
         p->expected = stored;
+        part_check_log_end(w, p);
         agg_info("partition_assigned", "topic=%s partition=%d offset=%" PRId64 "%s", tp->topic,
                  tp->partition, stored, p->close_held ? " held=past_close_marker" : "");
     }
@@ -65,8 +66,14 @@ void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             aerr = rd_kafka_assign(rk, parts);
-        if (!error && !aerr)
+        if (!error && !aerr) {
             close_pause_held(w); /* a pause applies to assigned partitions only */
+            for (int i = 0; i < parts->cnt; i++) {
+                part_t *p = part_find(w, parts->elems[i].topic, parts->elems[i].partition);
+                if (p && p->refused)
+                    part_pause(w, p, true);
+            }
+        }
     } else {
         if (rd_kafka_assignment_lost(rk)) {
             agg_warn("assignment_lost", "partitions=%d action=drop_batches", parts->cnt);

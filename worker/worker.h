@@ -179,8 +179,9 @@ void dlq_free(dlq_t *d);
 int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *errstr,
              size_t errstr_size);
 /* Waits until every queued message is acknowledged; stalls while the broker is down.
- * Returns 0, or -1 when asked to stop first or when a delivery failed for good (the
- * caller re-sends the batch's rejects later: its offsets did not move). */
+ * Returns 0, -1 when asked to stop first or when a delivery failed (the caller re-sends
+ * the batch's rejects later: its offsets did not move), or -2 on a fatal producer error
+ * (the worker stops gracefully with exit 1). */
 int dlq_wait(dlq_t *d);
 unsigned long long dlq_count(const dlq_t *d);
 

@@ -39,6 +39,9 @@ typedef struct {
     bool past_marker;
     bool close_held;
     bool replay_held; /* a replay of the quarter runs (replay_hold.c) */
+    /* The stored offset lies beyond the log end (a recreated or truncated topic): the
+     * partition is paused and nothing of it applied until the stored offset is right. */
+    bool refused;
 } part_t;
 
 typedef struct {
@@ -84,6 +87,9 @@ void part_drop_batch(worker_run_t *w, part_t *p);
 void part_remove(worker_run_t *w, part_t *p);
 /* Moves the consumer to the offset the stored state expects (-1 = from the beginning). */
 void part_seek_to_stored(worker_run_t *w, part_t *p, int64_t stored);
+/* Refuses (pauses) the partition when its stored offset lies beyond the log end, with
+ * an error naming topic, partition, stored and end offsets. 0 = fine, -1 = refused. */
+int part_check_log_end(worker_run_t *w, part_t *p);
 /* Pauses (or resumes) fetching one partition: held partitions (close, replay). */
 void part_pause(worker_run_t *w, part_t *p, bool pause);
 /* Re-reads the stored offset of every owned partition without an open batch and seeks

@@ -47,6 +47,9 @@ void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts);
 int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
                          size_t errstr_size);
 int agg_kprops_add(agg_kprops_t *props, const char *kv, char *errstr, size_t errstr_size);
+/* A property whose value must never be printed (*password*, *secret*, *.key*, *token*,
+ * sasl.*): errors show "(hidden)" instead. */
+bool agg_kprop_is_secret(const char *key);
 
 /* Parsed AGG_REDIS_URL: redis://[user:pass@]host:port[/db] */
 typedef struct {

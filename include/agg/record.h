@@ -22,6 +22,7 @@
  * this bound leaves room for ~9,000 maximal values in one scope before overflow. */
 #define AGG_AMOUNT_MAX_X100 1000000000000000LL
 #define AGG_COMPLETION_MAX_X100 100000 /* 1000 % */
+#define AGG_SUBMITTED_FUTURE_MAX_MS 86400000LL /* submitted_at at most a day ahead */
 
 typedef enum {
     AGG_UNIT_COUNT = 0,

@@ -108,6 +108,19 @@ expect_eq "worker, key prefix with a space: exit code" 2 "$rc"
 expect_eq "worker, key prefix with a space: message" \
     "agg-worker: key prefix: byte 2 is a space or a control byte" "$out"
 set +e
+out=$("$AGG_BIN/agg-worker" --key-prefix "agg:internal" 2>&1); rc=$?
+set -e
+expect_eq "worker, key prefix reaching another deployment's keys: exit code" 2 "$rc"
+expect_eq "worker, key prefix reaching another deployment's keys: message" \
+    "agg-worker: key prefix \"agg:internal\": ':' is not allowed (keys are <prefix>:..., so it could reach another deployment's keys)" "$out"
+# A secret-looking -X value never appears in an error.
+set +e
+out=$("$AGG_BIN/agg-worker" -X no.such.password=hunter2 2>&1); rc=$?
+set -e
+expect_eq "worker, unknown secret property: exit code" 2 "$rc"
+[[ $out != *hunter2* && $out == *"no.such.password=(hidden)"* ]] ||
+    mismatch "worker printed a secret or no hidden marker: $out"
+set +e
 out=$("$AGG_BIN/agg-worker" --key-prefix "$(printf 'k%.0s' {1..60})" \
     --topic-prefix "$(printf 't%.0s' {1..200})" 2>&1); rc=$?
 set -e

@@ -27,8 +27,13 @@ at=$(applied_all)
 log "w1 got SIGTERM, exited with status $rc after $took s; applied $at / $DATA_TOTAL"
 expect_eq "exit status after SIGTERM" 0 "$rc"
 awk -v t="$took" 'BEGIN { exit !(t <= 10) }' || mismatch "w1 took $took s to stop (limit 10 s)"
-grep -qiE 'stop|shut|exit|signal' "$TEST_DIR/w1.log" ||
-    mismatch "w1's log does not say it stopped: $(tail -n 3 "$TEST_DIR/w1.log")"
+# The last lines say what a graceful stop does: the batch in hand applied (no
+# stop_with_unapplied_batch), the partitions handed back, then "stopped exit_code=0".
+grep -q ' info stopped exit_code=0$' "$TEST_DIR/w1.log" ||
+    mismatch "w1's log does not end with 'stopped exit_code=0': $(tail -n 3 "$TEST_DIR/w1.log")"
+grep -q 'stop_with_unapplied_batch' "$TEST_DIR/w1.log" &&
+    mismatch "w1 stopped with an unapplied batch although Redis was up"
+grep -q 'partition_revoked' "$TEST_DIR/w1.log" || mismatch "w1 did not hand its partitions back"
 
 count_data "${DATA_FILES[@]}"
 publish "${DATA_FILES[@]:1}"

@@ -224,6 +224,19 @@ static void stale_revision_is_a_no_op(void) {
     CHECK_STR(argv[APPLY_ARG__FIXED + 4], "1001");
     CHECK_STR(argv[APPLY_ARG__FIXED + 5], "1001");
     CHECK_I64(batch_unchanged(b), 1);
+
+    /* ... and an equal one: a resend of the stored revision. */
+    CHECK(batch_reset(b, "reports.2024-Q2", 1) == 0);
+    batch_add(b, msg(&r1, "khovd"));
+    CHECK_I64(batch_read_cmds(b), 1);
+    const char *same[] = {NULL, "1|0||||7"};
+    reply = nil_array(2, same);
+    CHECK(batch_read_reply(b, 0, reply, err, sizeof err) == 0);
+    free_array(reply);
+    CHECK(batch_script_args(b, -1, 1, &argc, &argv, &lens, err, sizeof err) == 0);
+    CHECK_STR(argv[APPLY_ARG__FIXED], "0");     /* no record states */
+    CHECK_STR(argv[APPLY_ARG__FIXED + 1], "0"); /* no scopes */
+    CHECK_I64(batch_unchanged(b), 1);
     batch_free(b);
 }
 
@@ -277,6 +290,24 @@ static void close_marker_ends_the_batch(void) {
     batch_free(b);
 }
 
+/* A topic of a quarter out of range (the subscription admits any YYYY-Qn) refuses each
+ * message with a reason, and its batch carries no record: no quarter state. */
+static void out_of_range_quarter_topic(void) {
+    setup();
+    batch_t *b = batch_new(&conf);
+    CHECK(batch_reset(b, "reports.9999-Q1", 0) == 0);
+    agg_record_t r1 = rec("khovd", "7", "7.1", 1);
+    r1.year = 9999;
+    r1.quarter = 1;
+    batch_add(b, msg(&r1, "khovd"));
+    const batch_reject_t *rj;
+    CHECK_I64(batch_rejects(b, &rj), 1);
+    CHECK_STR(rj[0].reason, "topic reports.9999-Q1: quarter 9999-Q1 out of range (years 2000 to 2100)");
+    CHECK_I64(batch_valid(b), 0);
+    CHECK(batch_reset(b, "reports.2024-Q5", 0) == -1); /* not a quarter topic at all */
+    batch_free(b);
+}
+
 TEST_MAIN(TEST(rejects_name_the_reason), TEST(latest_revision_moves_between_goals),
           TEST(stale_revision_is_a_no_op), TEST(corrupt_state_is_an_error),
-          TEST(close_marker_ends_the_batch))
+          TEST(close_marker_ends_the_batch), TEST(out_of_range_quarter_topic))

@@ -7,6 +7,7 @@
 
 #include "agg/config.h"
 #include "test.h"
+#include "agg/kafka.h"
 
 static char err[512];
 
@@ -367,7 +368,26 @@ static void redis_url_errors(void) {
     CHECK(url("redis://[::1]x", &u) == -1);
 }
 
+/* A secret-looking property's value never appears in an error (hardening). */
+static void secrets_are_not_printed(void) {
+    agg_kprops_t secret_props = {0};
+    char e[512];
+    CHECK(agg_kprops_add(&secret_props, "no.such.secret=hunter2", e, sizeof e) == 0);
+    rd_kafka_conf_t *c = agg_kafka_conf_new("127.0.0.1:1", NULL, &secret_props, e, sizeof e);
+    CHECK(c == NULL);
+    CHECK(strstr(e, "hunter2") == NULL);
+    CHECK(strstr(e, "-X no.such.secret=(hidden): ") == e);
+    agg_kprops_t open_props = {0};
+    CHECK(agg_kprops_add(&open_props, "no.such.thing=visible", e, sizeof e) == 0);
+    c = agg_kafka_conf_new("127.0.0.1:1", NULL, &open_props, e, sizeof e);
+    CHECK(c == NULL && strstr(e, "=visible: ") != NULL);
+    CHECK(agg_kprop_is_secret("sasl.username"));
+    CHECK(agg_kprop_is_secret("ssl.key.password"));
+    CHECK(agg_kprop_is_secret("ssl.key.pem"));
+    CHECK(!agg_kprop_is_secret("linger.ms"));
+}
+
 TEST_MAIN(TEST(defaults), TEST(long_and_short_flags), TEST(environment_then_flags),
           TEST(flag_errors), TEST(kafka_properties), TEST(properties_file),
           TEST(usage_lists_every_option), TEST(help_returns_one), TEST(redis_urls),
-          TEST(redis_url_errors))
+          TEST(redis_url_errors), TEST(secrets_are_not_printed))

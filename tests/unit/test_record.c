@@ -8,6 +8,7 @@
 #include "agg/record.h"
 #include "agg/regions.h"
 #include "test.h"
+#include "agg/log.h"
 
 static char err[256];
 
@@ -453,8 +454,39 @@ static void regions_list(void) {
     CHECK_STR(err, "/nonexistent/regions.csv: No such file or directory");
 }
 
+/* Hostile input (hardening): control characters in text, a submission far ahead. */
+static void hostile_text_and_times(void) {
+    agg_record_t r = good_record();
+    r.title = "a\tb";
+    r.title_len = 3;
+    CHECK_STR(invalid_field(r, NULL), "(valid)"); /* tab: Word cells have them */
+    r.title = "line 1\nline 2";
+    r.title_len = strlen(r.title);
+    CHECK_STR(invalid_field(r, NULL), "title");
+    CHECK_STR(err, "control character 0x0a at byte 7");
+    r.title = "\x1b[31mred";
+    r.title_len = strlen(r.title);
+    CHECK_STR(invalid_field(r, NULL), "title");
+    CHECK_STR(err, "control character 0x1b at byte 1");
+    r = good_record();
+    r.report_id = "id\x7f";
+    r.report_id_len = 3;
+    CHECK_STR(invalid_field(r, NULL), "report_id");
+    CHECK_STR(err, "control character 0x7f at byte 3");
+
+    r = good_record();
+    r.submitted_ms = agg_now_ms() + 3600000; /* an hour ahead: clock skew, accepted */
+    CHECK_STR(invalid_field(r, NULL), "(valid)");
+    r.submitted_ms = agg_now_ms() + 2 * 86400000LL;
+    CHECK_STR(invalid_field(r, NULL), "submitted_at");
+    CHECK_STR(err, "more than a day in the future");
+    r.submitted_ms = 253402300799000LL; /* 9999-12-31T23:59:59Z, a typo */
+    CHECK_STR(invalid_field(r, NULL), "submitted_at");
+}
+
 TEST_MAIN(TEST(decimal_accepts_spec_syntax), TEST(decimal_rejects_other_syntax),
           TEST(decimal_range), TEST(decimal_error_quotes_are_bounded_and_escaped),
           TEST(completion), TEST(int_range), TEST(rfc3339_values), TEST(rfc3339_rejects),
           TEST(codes), TEST(utf8_text), TEST(units), TEST(record_validation),
-          TEST(format_x100), TEST(completion_average), TEST(regions_list))
+          TEST(format_x100), TEST(completion_average), TEST(regions_list),
+          TEST(hostile_text_and_times))
