@@ -438,7 +438,7 @@ def generate(n_rows, seed, quarters, out_dir, root):
     # makes sure there are at least n_rows.
     per_identity_rows = 1.26
     n_ident = max(1, int(n_rows / per_identity_rows / (len(regions) * len(qs))) + 1)
-    titles = ["Нийгмийн даатгалын шимтгэл", 'Inspection, "planned"', "line one\nline two",
+    titles = ["Нийгмийн даатгалын шимтгэл", 'Inspection, "planned"', "column one\tcolumn two",
               "Тайлан; хугацаандаа", ""]
 
     def fmt_x100(v, style):

@@ -41,9 +41,10 @@ static int send_rejects(worker_run_t *w) {
         size_t n = batch_rejects(p->batch, &rj);
         /* A replay's rejects were sent to the DLQ by the live run. */
         for (size_t k = 0; k < n && !w->conf->replay; k++) {
-            if (dlq_send(w->dlq, rj[k].msg.opaque, rj[k].reason, err, sizeof err) != 0) {
+            int drc = dlq_send(w->dlq, rj[k].msg.opaque, rj[k].reason, err, sizeof err);
+            if (drc != 0) {
                 worker_note_error(w, "dlq_error", err);
-                return -1;
+                return drc;
             }
         }
     }

@@ -103,6 +103,12 @@ int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *er
             break;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             snprintf(errstr, errstr_size, "DLQ produce: %s", rd_kafka_err2str(err));
+            if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                char fatal[256];
+                rd_kafka_fatal_error(d->rk, fatal, sizeof fatal);
+                agg_error("dlq_producer_fatal", "topic=%s error=\"%s\"", d->topic, fatal);
+                return -2;
+            }
             return -1;
         }
         rd_kafka_poll(d->rk, 100);

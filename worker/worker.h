@@ -175,7 +175,7 @@ typedef struct dlq dlq_t;
 dlq_t *dlq_new(const worker_conf_t *conf, char *errstr, size_t errstr_size);
 void dlq_free(dlq_t *d);
 /* Queues the original message with headers source_topic, source_partition,
- * source_offset, reason. */
+ * source_offset, reason. 0, -1 (retry later) or -2 (fatal producer error). */
 int dlq_send(dlq_t *d, const rd_kafka_message_t *m, const char *reason, char *errstr,
              size_t errstr_size);
 /* Waits until every queued message is acknowledged; stalls while the broker is down.
