@@ -313,11 +313,11 @@ dash_http_t *dash_http_start(dash_ctx_t *ctx, char *errstr, size_t errstr_size) 
     uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                              : ((struct sockaddr_in *)&sa)->sin_port);
     h->d = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->conf->request_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->conf->max_connections,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_END);
     if (!h->d) {
         agg_fail(errstr, errstr_size, "cannot listen on %s (in use, or not an address here)",
                  ctx->conf->listen);
