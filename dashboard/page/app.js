@@ -60,9 +60,10 @@ function labelCell(tag, mn, en) {
   return c;
 }
 
+// Times as head office reads them: Ulaanbaatar time (UTC+8, no daylight saving).
 function fmtTime(ms) {
   if (ms === null || ms === undefined) return '–';
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' (UB)';
 }
 
 function csvLink(id, path) { $(id).href = 'api' + path + '?format=csv'; }
