@@ -88,7 +88,7 @@ def drive(profile, url, steps):
                     raise SystemExit(f"timed out waiting for {arg!r}")
                 time.sleep(0.1)
         elif kind == "print":
-            print(json.dumps(evaluate(arg), ensure_ascii=False), flush=True)
+            print(json.dumps(evaluate(arg), ensure_ascii=False, separators=(",", ":")), flush=True)
         elif kind == "run":
             subprocess.run(arg, shell=True, check=True)
         elif kind == "shot":
