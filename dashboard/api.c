@@ -315,6 +315,46 @@ static redisReply *snapshot2(dash_ctx_t *ctx, const dash_cmd_t *cmds, size_t n,
     return r;
 }
 
+/* Commands and key buffers for n commands of the second snapshot. NULL with res set.
+ * Ownership: the caller passes the array to run_cmds, which frees it. */
+static dash_cmd_t *cmds_alloc(quarter_t *q, size_t n, dash_result_t *res) {
+    dash_cmd_t *cmds = calloc(n ? n : 1, sizeof *cmds);
+    if (!cmds || keys_alloc(q, n, res)) {
+        free(cmds);
+        if (!res->body)
+            dash_result_error(res, 500, "internal", "out of memory");
+        return NULL;
+    }
+    return cmds;
+}
+
+/* Runs the c commands built (bad: a key did not fit) and frees cmds. The EXEC reply
+ * is the caller's (freeReplyObject); NULL with res set. */
+static redisReply *run_cmds(dash_ctx_t *ctx, dash_cmd_t *cmds, size_t c, int bad,
+                            dash_result_t *res) {
+    redisReply *s = NULL;
+    if (bad)
+        dash_result_error(res, 500, "internal", "key name too long");
+    else
+        s = snapshot2(ctx, cmds, c, res);
+    free(cmds);
+    return s;
+}
+
+/* Makes b the 200 answer; when a step failed (ok false) b is dropped and res keeps the
+ * error that step set, or says out of memory. Takes ownership of b. */
+static void answer(dash_result_t *res, json_t *b, bool ok, dash_table_t table) {
+    if (!ok || !b) {
+        json_decref(b);
+        if (!res->body)
+            dash_result_error(res, 500, "internal", "out of memory");
+        return;
+    }
+    res->status = 200;
+    res->body = b;
+    res->table = table;
+}
+
 /* The scope of a reply as JSON (null when the hash is empty). *ok turns false on a
  * failure, with res set. */
 static json_t *scope_of(const redisReply *r, dash_result_t *res, bool *ok) {
@@ -467,15 +507,7 @@ static void api_quarter(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) {
         push(goals, json_string(q->goals[i]), &ok);
     put(b, "goals", goals, &ok);
     freeReplyObject(s);
-    if (!ok) {
-        json_decref(b);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = b;
-    res->table = DASH_TABLE_QUARTER;
+    answer(res, b, ok, DASH_TABLE_QUARTER);
 }
 
 /* ---- /quarters/Q/matrix ---- */
@@ -483,13 +515,9 @@ static void api_quarter(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) {
 static void api_matrix(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) {
     /* total, each goal, each region, each reported region x goal */
     size_t n = 1 + q->ngoals + q->nregions + q->nreported * q->ngoals;
-    dash_cmd_t *cmds = calloc(n, sizeof *cmds);
-    if (!cmds || keys_alloc(q, n, res)) {
-        free(cmds);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
+    dash_cmd_t *cmds = cmds_alloc(q, n, res);
+    if (!cmds)
         return;
-    }
     size_t c = 0;
     int bad = add_scope(ctx, q, cmds, &c, NULL, NULL);
     for (size_t g = 0; g < q->ngoals; g++)
@@ -500,13 +528,7 @@ static void api_matrix(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) {
             for (size_t g = 0; g < q->ngoals; g++)
                 bad |= add_scope(ctx, q, cmds, &c, q->regions[r].code, q->goals[g]);
     }
-    if (bad) {
-        free(cmds);
-        dash_result_error(res, 500, "internal", "key name too long");
-        return;
-    }
-    redisReply *s = snapshot2(ctx, cmds, c, res);
-    free(cmds);
+    redisReply *s = run_cmds(ctx, cmds, c, bad, res);
     if (!s)
         return;
     bool ok = true;
@@ -539,15 +561,7 @@ static void api_matrix(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) {
     put(b, "goals", goals, &ok);
     put(b, "regions", regions, &ok);
     freeReplyObject(s);
-    if (!ok) {
-        json_decref(b);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = b;
-    res->table = DASH_TABLE_MATRIX;
+    answer(res, b, ok, DASH_TABLE_MATRIX);
 }
 
 /* ---- rankings ---- */
@@ -631,26 +645,16 @@ static void api_region(dash_ctx_t *ctx, quarter_t *q, const char *code, dash_res
         return;
     }
     size_t n = 1 + 2 * q->ngoals;
-    dash_cmd_t *cmds = calloc(n, sizeof *cmds);
-    if (!cmds || keys_alloc(q, n, res)) {
-        free(cmds);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
+    dash_cmd_t *cmds = cmds_alloc(q, n, res);
+    if (!cmds)
         return;
-    }
     size_t c = 0;
     int bad = add_scope(ctx, q, cmds, &c, code, NULL);
     for (size_t g = 0; g < q->ngoals; g++) {
         bad |= add_scope(ctx, q, cmds, &c, code, q->goals[g]);
         bad |= add_rank(ctx, q, cmds, &c, q->goals[g]);
     }
-    if (bad) {
-        free(cmds);
-        dash_result_error(res, 500, "internal", "key name too long");
-        return;
-    }
-    redisReply *s = snapshot2(ctx, cmds, c, res);
-    free(cmds);
+    redisReply *s = run_cmds(ctx, cmds, c, bad, res);
     if (!s)
         return;
     bool ok = true;
@@ -680,15 +684,7 @@ static void api_region(dash_ctx_t *ctx, quarter_t *q, const char *code, dash_res
     }
     put(b, "goals", goals, &ok);
     freeReplyObject(s);
-    if (!ok) {
-        json_decref(b);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = b;
-    res->table = DASH_TABLE_REGION;
+    answer(res, b, ok, DASH_TABLE_REGION);
 }
 
 /* ---- /quarters/Q/goals/G ---- */
@@ -703,26 +699,16 @@ static void api_goal(dash_ctx_t *ctx, quarter_t *q, const char *code, dash_resul
         return;
     }
     size_t n = 2 + q->nreported;
-    dash_cmd_t *cmds = calloc(n, sizeof *cmds);
-    if (!cmds || keys_alloc(q, n, res)) {
-        free(cmds);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
+    dash_cmd_t *cmds = cmds_alloc(q, n, res);
+    if (!cmds)
         return;
-    }
     size_t c = 0;
     int bad = add_scope(ctx, q, cmds, &c, NULL, goal);
     bad |= add_rank(ctx, q, cmds, &c, goal);
     for (size_t r = 0; r < q->nregions; r++)
         if (q->regions[r].reported)
             bad |= add_scope(ctx, q, cmds, &c, q->regions[r].code, goal);
-    if (bad) {
-        free(cmds);
-        dash_result_error(res, 500, "internal", "key name too long");
-        return;
-    }
-    redisReply *s = snapshot2(ctx, cmds, c, res);
-    free(cmds);
+    redisReply *s = run_cmds(ctx, cmds, c, bad, res);
     if (!s)
         return;
     bool ok = true;
@@ -772,15 +758,7 @@ static void api_goal(dash_ctx_t *ctx, quarter_t *q, const char *code, dash_resul
     put(b, "ranked", json_integer((json_int_t)ranked), &ok);
     put(b, "regions", list, &ok);
     freeReplyObject(s);
-    if (!ok) {
-        json_decref(b);
-        if (!res->body)
-            dash_result_error(res, 500, "internal", "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = b;
-    res->table = DASH_TABLE_GOAL;
+    answer(res, b, ok, DASH_TABLE_GOAL);
 }
 
 /* ---- /quarters/Q/completeness ---- */
@@ -858,14 +836,7 @@ static void api_completeness(dash_ctx_t *ctx, quarter_t *q, dash_result_t *res) 
         put(b, "late", json_null(), &ok);
     }
     put(b, "regions", regions, &ok);
-    if (!ok) {
-        json_decref(b);
-        dash_result_error(res, 500, "internal", "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = b;
-    res->table = DASH_TABLE_COMPLETENESS;
+    answer(res, b, ok, DASH_TABLE_COMPLETENESS);
 }
 
 /* ---- routing ---- */
