@@ -211,6 +211,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     dash_handler_t handler = handler_of(url);
+    if (agg_log_level >= AGG_LOG_DEBUG) {
+        /* The path is the client's: quotes and control bytes are not let into the log. */
+        char path[201];
+        size_t o = 0;
+        for (const char *p = url; *p && o + 1 < sizeof path; p++)
+            path[o++] = (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f) ? '?' : *p;
+        path[o] = '\0';
+        agg_debug("request", "method=%.10s path=\"%s\"", method, path);
+    }
     if (*con_cls == &body_marker)
         return respond_error(conn, handler, 413, "body_not_allowed",
                              "requests have no body: there are no write endpoints");

@@ -51,7 +51,7 @@ static const agg_opt_t options[] = {
      &conf.deadline_day},
     {"quiet", 'q', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log warnings and errors only",
      &conf.quiet},
-    {"verbose", 'v', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log more", &conf.verbose},
+    {"verbose", 'v', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log every request", &conf.verbose},
     {0},
 };
 

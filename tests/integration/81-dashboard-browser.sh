@@ -77,5 +77,19 @@ expect_eq "goal 3 drill-down" '[["1","Булган Bulgan","100.00","1"],["2","�
 expect_eq "bulgan drill-down" '[["3 Collect fund revenue, widen coverage, pay pensions and benefits on time, execute the budget","100.00","1 / 2"],["6.1 Inspect compliance with the social-insurance laws and follow up earlier findings","50.00","1 / 1"]]' "${dom[9]}"
 expect_eq "phone: no horizontal scroll of the page" true "${dom[10]}"
 [[ -s $AGG_TEST_BUILD/dashboard.png && -s $AGG_TEST_BUILD/dashboard-phone.png ]] || mismatch "no screenshots"
+
+# With a token: opened once as /?token=…, the page works from the cookie and drops the
+# token from the address bar; without it, nothing but a 401.
+TOKEN=tk-$RUN_ID
+start_dashboard dash-token --redis-url "$AGG_REDIS_URL" --token "$TOKEN"
+/usr/bin/python3 "$ROOT/tests/browser.py" "$DASH_URL/?token=$TOKEN#$Q" "$loaded" \
+    "print:[$(text '#total-avg'), location.search, document.cookie]" \
+    >"$TEST_DIR/dom-token.txt" || fail "browser steps with a token failed"
+# document.cookie is empty: the cookie is HttpOnly, out of reach of scripts
+expect_eq "page with a token" '["80.00","",""]' "$(cat "$TEST_DIR/dom-token.txt")"
+/usr/bin/python3 "$ROOT/tests/browser.py" "$DASH_URL/" \
+    "wait:document.readyState === 'complete'" "print:document.body.innerText.indexOf('unauthorized') >= 0" \
+    >"$TEST_DIR/dom-no-token.txt" || fail "browser steps without a token failed"
+expect_eq "page without a token" true "$(cat "$TEST_DIR/dom-no-token.txt")"
 log "screenshots: $AGG_TEST_BUILD/dashboard.png, $AGG_TEST_BUILD/dashboard-phone.png"
 assert_all_passed
