@@ -124,7 +124,7 @@ typedef struct {
     bool has_first; /* agg:Q:regions:first exists (timeliness is known) */
     /* key buffers of the second snapshot */
     char (*keys)[AGG_KEY_MAX];
-    size_t nkeys;
+    size_t nkeys, keys_cap;
 } quarter_t;
 
 static void quarter_free(quarter_t *q) {
@@ -276,6 +276,7 @@ static int quarter_load(dash_ctx_t *ctx, const char *id, quarter_t *q, dash_resu
 static int keys_alloc(quarter_t *q, size_t n, dash_result_t *res) {
     q->keys = calloc(n ? n : 1, sizeof *q->keys);
     q->nkeys = 0;
+    q->keys_cap = n;
     if (!q->keys) {
         dash_result_error(res, 500, "internal", "out of memory");
         return -1;
@@ -286,6 +287,8 @@ static int keys_alloc(quarter_t *q, size_t n, dash_result_t *res) {
 /* Appends an HGETALL of the scope (region/goal may be NULL) to cmds. */
 static int add_scope(const dash_ctx_t *ctx, quarter_t *q, dash_cmd_t *cmds, size_t *n,
                      const char *region, const char *goal) {
+    if (q->nkeys >= q->keys_cap)
+        return -1;
     char *k = q->keys[q->nkeys++];
     if (agg_key_scope(k, AGG_KEY_MAX, ctx->conf->key_prefix, q->id, region, goal) < 0)
         return -1;
@@ -295,6 +298,8 @@ static int add_scope(const dash_ctx_t *ctx, quarter_t *q, dash_cmd_t *cmds, size
 
 static int add_rank(const dash_ctx_t *ctx, quarter_t *q, dash_cmd_t *cmds, size_t *n,
                     const char *goal) {
+    if (q->nkeys >= q->keys_cap)
+        return -1;
     char *k = q->keys[q->nkeys++];
     if (agg_key_rank(k, AGG_KEY_MAX, ctx->conf->key_prefix, q->id, goal) < 0)
         return -1;
@@ -430,14 +435,15 @@ static void api_quarters(dash_ctx_t *ctx, dash_result_t *res) {
         return;
     const redisReply *z = list->element[0];
     size_t n = z->type == REDIS_REPLY_ARRAY ? z->elements / 2 : 0;
-    if (n > MAX_QUARTERS)
-        n = MAX_QUARTERS;
+    /* Past the bound only the newest MAX_QUARTERS are listed. */
+    size_t from = n > MAX_QUARTERS ? n - MAX_QUARTERS : 0;
+    n -= from;
     dash_cmd_t *cmds = calloc(n + 1, sizeof *cmds);
     char(*keys)[AGG_KEY_MAX] = calloc(n + 1, sizeof *keys);
     redisReply *st = NULL;
     bool ok = cmds && keys;
     for (size_t i = 0; ok && i < n; i++) {
-        const redisReply *m = z->element[2 * i];
+        const redisReply *m = z->element[2 * (from + i)];
         ok = m->type == REDIS_REPLY_STRING &&
              agg_key_state(keys[i], sizeof keys[i], ctx->conf->key_prefix, m->str) > 0;
         if (ok)
@@ -462,13 +468,13 @@ static void api_quarters(dash_ctx_t *ctx, dash_result_t *res) {
         bool has_rev = f[1] && dash_parse_ll(f[1], strlen(f[1]), &rev) == 0;
         bool has_closed = f[2] && dash_parse_ll(f[2], strlen(f[2]), &closed) == 0;
         push(arr,
-             json_pack("{s:s,s:s,s:o,s:o}", "quarter", z->element[2 * k]->str, "status",
+             json_pack("{s:s,s:s,s:o,s:o}", "quarter", z->element[2 * (from + k)]->str, "status",
                        f[0] ? f[0] : "open", "summary_revision", int_or_null(has_rev, rev),
                        "closed_ms", int_or_null(has_closed, closed)),
              &ok);
     }
     res->body = json_pack("{s:o,s:o}", "quarters", arr, "latest",
-                          n ? json_string(z->element[2 * (n - 1)]->str) : json_null());
+                          n ? json_string(z->element[2 * (from + n - 1)]->str) : json_null());
     if (!ok || !res->body) {
         dash_result_error(res, 500, "internal", "out of memory");
         goto out;

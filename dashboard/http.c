@@ -185,7 +185,8 @@ static enum MHD_Result serve_api(dash_http_t *h, struct MHD_Connection *conn, co
      * The path was validated by dash_api (codes only have [0-9A-Za-z._-]). */
     char name[160], disp[200];
     size_t o = 0;
-    for (const char *p = url + 14; *p && o + 5 < sizeof name; p++)
+    const char *rest = strlen(url) > 14 ? url + 14 : ""; /* after "/api/quarters/" */
+    for (const char *p = rest; *p && o + 5 < sizeof name; p++)
         name[o++] = *p == '/' ? '-' : *p;
     name[o] = '\0';
     snprintf(disp, sizeof disp, "attachment; filename=\"%s.csv\"", o ? name : "quarters");

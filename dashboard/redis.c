@@ -60,7 +60,11 @@ static dash_status_t setup_error(const redisReply *rep, const char *what, char *
     return strncmp(rep->str, "LOADING", 7) == 0 ? DASH_UNAVAILABLE : DASH_FAILED;
 }
 
-static dash_status_t ensure_connected(dash_redis_t *r, char *errstr, size_t errstr_size) {
+/* *fresh tells whether the connection was made now (a reused one may have gone stale,
+ * e.g. across a Redis restart). */
+static dash_status_t ensure_connected(dash_redis_t *r, bool *fresh, char *errstr,
+                                      size_t errstr_size) {
+    *fresh = r->c == NULL;
     if (r->c)
         return DASH_OK;
     redisContext *c = redisConnectWithTimeout(r->url.host, r->url.port, r->timeout);
@@ -123,10 +127,10 @@ static dash_status_t read_reply(dash_redis_t *r, redisReply **out, char *errstr,
     return DASH_OK;
 }
 
-dash_status_t dash_redis_command(dash_redis_t *r, const dash_cmd_t *cmd, redisReply **reply,
-                                 char *errstr, size_t errstr_size) {
+static dash_status_t command_once(dash_redis_t *r, const dash_cmd_t *cmd, redisReply **reply,
+                                  bool *fresh, char *errstr, size_t errstr_size) {
     *reply = NULL;
-    dash_status_t st = ensure_connected(r, errstr, errstr_size);
+    dash_status_t st = ensure_connected(r, fresh, errstr, errstr_size);
     if (st != DASH_OK)
         return st;
     if (redisAppendCommandArgv(r->c, cmd->argc, (const char **)cmd->argv, cmd->len) != REDIS_OK) {
@@ -145,10 +149,11 @@ dash_status_t dash_redis_command(dash_redis_t *r, const dash_cmd_t *cmd, redisRe
     return st;
 }
 
-dash_status_t dash_redis_snapshot(dash_redis_t *r, const dash_cmd_t *cmds, size_t n,
-                                  redisReply **exec, char *errstr, size_t errstr_size) {
+static dash_status_t snapshot_once(dash_redis_t *r, const dash_cmd_t *cmds, size_t n,
+                                   redisReply **exec, bool *fresh, char *errstr,
+                                   size_t errstr_size) {
     *exec = NULL;
-    dash_status_t st = ensure_connected(r, errstr, errstr_size);
+    dash_status_t st = ensure_connected(r, fresh, errstr, errstr_size);
     if (st != DASH_OK)
         return st;
     static const char *const multi[] = {"MULTI"}, *const exec_cmd[] = {"EXEC"};
@@ -188,4 +193,24 @@ dash_status_t dash_redis_snapshot(dash_redis_t *r, const dash_cmd_t *cmds, size_
         freeReplyObject(rep);
     }
     return first;
+}
+
+/* Every command here only reads, so one that failed on a reused connection is sent once
+ * more on a new one: a Redis restart since the last request must not cost a 503. */
+dash_status_t dash_redis_command(dash_redis_t *r, const dash_cmd_t *cmd, redisReply **reply,
+                                 char *errstr, size_t errstr_size) {
+    bool fresh;
+    dash_status_t st = command_once(r, cmd, reply, &fresh, errstr, errstr_size);
+    if (st == DASH_UNAVAILABLE && !fresh)
+        st = command_once(r, cmd, reply, &fresh, errstr, errstr_size);
+    return st;
+}
+
+dash_status_t dash_redis_snapshot(dash_redis_t *r, const dash_cmd_t *cmds, size_t n,
+                                  redisReply **exec, char *errstr, size_t errstr_size) {
+    bool fresh;
+    dash_status_t st = snapshot_once(r, cmds, n, exec, &fresh, errstr, errstr_size);
+    if (st == DASH_UNAVAILABLE && !fresh)
+        st = snapshot_once(r, cmds, n, exec, &fresh, errstr, errstr_size);
+    return st;
 }

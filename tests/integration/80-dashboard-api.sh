@@ -46,6 +46,11 @@ grep -q "^Set-Cookie: agg_token=$TOKEN; Path=/; HttpOnly; SameSite=Strict" <<<"$
 grep -qi "^Content-Security-Policy: default-src 'none'" <<<"$hdrs" || mismatch "no CSP header"
 get /api/quarters -H "Cookie: other=1; agg_token=$TOKEN"
 expect_code "token in the cookie" 200
+get "/api/quarters?token=x$TOKEN"
+expect_code "wrong token in the query" 401
+get /api/quarters -I "${A[@]}"
+expect_code HEAD 200
+expect_eq "HEAD: headers only" "" "$(grep -c '"quarters"' "$BODY" | sed 's/^0$//')"
 
 # --- API, exact answers -----------------------------------------------------------------
 get /api/quarters "${A[@]}"
@@ -216,9 +221,9 @@ agg_worker_redis_roundtrips_total[worker=host-a:42] 9
 agg_worker_report_time_ms[worker=host-a:42] 1.72e+12' "$(grep '^agg_worker' "$TEST_DIR/metrics.txt" | LC_ALL=C sort)"
 grep -qx 'agg_dashboard_redis_up\[\] 1' "$TEST_DIR/metrics.txt" || mismatch "redis_up is not 1"
 grep -qx 'agg_dashboard_workers\[\] 1' "$TEST_DIR/metrics.txt" || mismatch "workers is not 1"
-# the 401s and 404s above were counted: api 401 = no token twice, two wrong tokens;
+# the 401s and 404s above were counted: api 401 = no token twice, three wrong tokens;
 # api 404 = unknown quarter, endpoint, region (twice), goal
-grep -qx 'agg_dashboard_requests_total\[code=401,handler=api\] 4' "$TEST_DIR/metrics.txt" ||
+grep -qx 'agg_dashboard_requests_total\[code=401,handler=api\] 5' "$TEST_DIR/metrics.txt" ||
     mismatch "401s of the api: $(grep 'code=401,handler=api' "$TEST_DIR/metrics.txt")"
 grep -qx 'agg_dashboard_requests_total\[code=404,handler=api\] 5' "$TEST_DIR/metrics.txt" ||
     mismatch "404s of the api: $(grep 'code=404,handler=api' "$TEST_DIR/metrics.txt")"
@@ -265,5 +270,12 @@ make_readonly_user # ACL users live in memory only: Redis forgot it
 get /api/quarters/2024-Q2 "${A[@]}"
 expect_code "Redis back" 200
 json_is "Redis back" .total.completion_avg '"81.04"'
+# A restart between two requests: the kept connection is stale, the read is retried on
+# a new one, no 503.
+service_stop redis
+service_start redis
+make_readonly_user
+get /api/quarters/2024-Q2 "${A[@]}"
+expect_code "first request after a Redis restart" 200
 
 assert_all_passed
