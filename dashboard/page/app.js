@@ -216,6 +216,7 @@ function renderCompleteness(c) {
   var m = $('missing'); clear(m);
   c.missing.forEach(function (r) { chip(m, r); });
   $('missing-count').textContent = c.missing.length;
+  $('missing-none').hidden = c.missing.length > 0;
   var l = $('late'); clear(l);
   if (c.late === null) {
     $('late-count').textContent = '–';
