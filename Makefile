@@ -89,10 +89,8 @@ $(BIN)/agg-dashboard: $(DASH_OBJ) $(BUILD)/libagg.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(DASH_LIBS) $(LDLIBS)
 
 # The dashboard's pure parts (CSV cells, Prometheus lines, scope JSON) without a server.
-$(BUILD)/tests/test_dashboard: tests/unit/test_dashboard.c $(BUILD)/dashboard/export.o \
-        $(BUILD)/dashboard/prom.o $(BUILD)/dashboard/scope.o $(BUILD)/dashboard/metrics.o \
-        $(BUILD)/dashboard/api.o $(BUILD)/dashboard/redis.o $(BUILD)/dashboard/reference.o \
-        $(BUILD)/gen/dashboard_embed.o $(BUILD)/libagg.a
+$(BUILD)/tests/test_dashboard: tests/unit/test_dashboard.c \
+        $(filter-out $(BUILD)/dashboard/main.o,$(DASH_OBJ)) $(BUILD)/libagg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Idashboard $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(DASH_LIBS) $(LDLIBS)
 

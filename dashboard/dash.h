@@ -21,7 +21,7 @@
 /* ---- configuration (main.c) ---- */
 
 typedef struct {
-    const char *listen;       /* host:port, [v6]:port */
+    const char *listen; /* host:port, [v6]:port */
     const char *redis_url;
     const char *key_prefix;
     const char *token;        /* NULL or "" = no token required */
@@ -30,8 +30,8 @@ typedef struct {
     long redis_timeout_ms;    /* connect and command timeout of every Redis call */
     long request_timeout_s;   /* idle bound of one HTTP connection */
     long max_connections;
-    long poll_ms;             /* how often the page polls */
-    long deadline_day;        /* default close deadline: end of this day of the next month */
+    long poll_ms;      /* how often the page polls */
+    long deadline_day; /* default close deadline: end of this day of the next month */
     bool quiet, verbose;
     agg_redis_url_t redis;
 } dash_conf_t;
@@ -115,7 +115,8 @@ int dash_parse_ll(const char *s, size_t len, long long *out);
  * hash (the scope does not exist). Unknown fields are left out; a field that should be
  * an integer and is not makes it fail (-1, *out NULL, reason in errstr: Redis holds
  * something the workers did not write). Ownership of *out passes to the caller. */
-int dash_scope_json(const redisReply *hgetall, json_t **out, char *errstr, size_t errstr_size);
+int dash_scope_json(const redisReply *hgetall, json_t **out, char *errstr,
+                    size_t errstr_size);
 
 /* ---- the API (api.c) ---- */
 
@@ -171,7 +172,8 @@ int dash_export_csv(dash_table_t table, const json_t *body, char **csv, size_t *
 int dash_prom_header(FILE *out, const char *name, const char *type, const char *help);
 /* name{label="value",...} value; labels is NULL-terminated pairs (name, value). Label
  * values are escaped (\\, \", \n) as the format requires. */
-int dash_prom_sample(FILE *out, const char *name, const char *const *labels, long long value);
+int dash_prom_sample(FILE *out, const char *name, const char *const *labels,
+                     long long value);
 int dash_prom_escape(FILE *out, const char *s);
 
 /* ---- /metrics (metrics.c) ---- */

@@ -33,8 +33,9 @@ static int text_cell(FILE *out, const char *s, size_t len) {
     if (dash_csv_is_number(s, len))
         return fwrite(s, 1, len, out) == len ? 0 : -1;
     bool formula = len > 0 && strchr("=+-@\t\r", s[0]) != NULL;
-    bool quote = formula || memchr(s, ',', len) || memchr(s, '"', len) || memchr(s, '\n', len) ||
-                 memchr(s, '\r', len) || (len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
+    bool quote = formula || memchr(s, ',', len) || memchr(s, '"', len) ||
+                 memchr(s, '\n', len) || memchr(s, '\r', len) ||
+                 (len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
     if (!quote)
         return fwrite(s, 1, len, out) == len ? 0 : -1;
     if (fputc('"', out) == EOF || (formula && fputc('\'', out) == EOF))
@@ -101,7 +102,9 @@ static const col_t scope_cols[] = {
 };
 #define NSCOPE (sizeof scope_cols / sizeof *scope_cols)
 
-static int line_end(FILE *out) { return fputs("\r\n", out) == EOF ? -1 : 0; }
+static int line_end(FILE *out) {
+    return fputs("\r\n", out) == EOF ? -1 : 0;
+}
 
 static int sep(FILE *out, bool *first) {
     if (*first) {
@@ -137,7 +140,8 @@ static int row(FILE *out, const json_t *obj, const char *const *lead, size_t nle
             return -1;
     for (size_t i = 0; scope && i < NSCOPE; i++)
         if (sep(out, &first) ||
-            dash_csv_cell(out, json_is_object(scope) ? dig(scope, scope_cols[i].path) : NULL))
+            dash_csv_cell(out,
+                          json_is_object(scope) ? dig(scope, scope_cols[i].path) : NULL))
             return -1;
     return line_end(out);
 }
@@ -185,19 +189,21 @@ static int write_table(FILE *out, dash_table_t table, const json_t *b) {
                rows_of(out, json_object_get(b, "regions"), lead, N(lead), true);
     }
     case DASH_TABLE_COMPLETENESS: {
-        static const char *const lead[] = {"code",      "name_mn",           "name_en",
-                                           "expected",  "reported",          "on_time",
-                                           "last_submitted_ms", "first_submitted_ms"};
-        static const char *const label[] = {"region",   "name_mn",           "name_en",
-                                            "expected", "reported",          "on_time",
-                                            "last_submitted_ms", "first_submitted_ms"};
+        static const char *const lead[] = {
+            "code",     "name_mn", "name_en",           "expected",
+            "reported", "on_time", "last_submitted_ms", "first_submitted_ms"};
+        static const char *const label[] = {
+            "region",   "name_mn", "name_en",           "expected",
+            "reported", "on_time", "last_submitted_ms", "first_submitted_ms"};
         return header(out, label, N(label), false) ||
                rows_of(out, json_object_get(b, "regions"), lead, N(lead), false);
     }
     case DASH_TABLE_MATRIX: {
         /* The heat map: one row per region, one completion column per goal. */
-        const json_t *goals = json_object_get(b, "goals"), *regions = json_object_get(b, "regions");
-        static const char *const lead[] = {"region", "name_mn", "name_en", "completion_avg"};
+        const json_t *goals = json_object_get(b, "goals"),
+                     *regions = json_object_get(b, "regions");
+        static const char *const lead[] = {"region", "name_mn", "name_en",
+                                           "completion_avg"};
         bool first = true;
         for (size_t i = 0; i < N(lead); i++)
             if (sep(out, &first) || fputs(lead[i], out) == EOF)
@@ -223,7 +229,8 @@ static int write_table(FILE *out, dash_table_t table, const json_t *b) {
                 const json_t *cell =
                     json_object_get(cells, json_string_value(json_object_get(g, "code")));
                 if (sep(out, &first) ||
-                    dash_csv_cell(out, cell ? json_object_get(cell, "completion_avg") : NULL))
+                    dash_csv_cell(out,
+                                  cell ? json_object_get(cell, "completion_avg") : NULL))
                     return -1;
             }
             if (line_end(out))

@@ -32,9 +32,10 @@ struct dash_http {
 /* Markers in *con_cls: first call seen / a body arrived (refused when complete). */
 static int seen_marker, body_marker;
 
-static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-                          "base-uri 'none'; form-action 'none'";
+static const char csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'none'";
 
 /* Queues body (mode says who owns it) with the headers every answer carries. */
 static enum MHD_Result respond(struct MHD_Connection *conn, dash_handler_t h, int status,
@@ -47,12 +48,13 @@ static enum MHD_Result respond(struct MHD_Connection *conn, dash_handler_t h, in
             free((void *)body);
         return MHD_NO; /* MHD closes the connection */
     }
-    bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES &&
-              MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
-              MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
-              MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
-              MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES &&
-              MHD_add_response_header(r, "Content-Security-Policy", csp) == MHD_YES;
+    bool ok =
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES &&
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+        MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES &&
+        MHD_add_response_header(r, "Content-Security-Policy", csp) == MHD_YES;
     if (ok && status == 401)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                      "Bearer realm=\"agg-dashboard\"") == MHD_YES;
@@ -82,8 +84,8 @@ static enum MHD_Result respond_json(struct MHD_Connection *conn, dash_handler_t 
                    strlen(text), MHD_RESPMEM_MUST_FREE, NULL, NULL);
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *conn, dash_handler_t h, int status,
-                                     const char *code, const char *msg) {
+static enum MHD_Result respond_error(struct MHD_Connection *conn, dash_handler_t h,
+                                     int status, const char *code, const char *msg) {
     dash_result_t res = {0};
     dash_result_error(&res, status, code, "%s", msg);
     enum MHD_Result rc = respond_json(conn, h, &res);
@@ -121,13 +123,13 @@ typedef enum { AUTH_OK, AUTH_OK_SET_COOKIE, AUTH_DENIED } auth_t;
 static auth_t authorize(struct MHD_Connection *conn, const char *token) {
     if (!token || !token[0])
         return AUTH_OK;
-    const char *hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *hdr =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (hdr && strncasecmp(hdr, "Bearer ", 7) == 0 && same_secret(hdr + 7, token))
         return AUTH_OK;
     char buf[300];
-    const char *cookies = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                      MHD_HTTP_HEADER_COOKIE);
+    const char *cookies =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
     if (cookie_token(cookies, buf, sizeof buf) && same_secret(buf, token))
         return AUTH_OK;
     const char *arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
@@ -159,11 +161,12 @@ static enum MHD_Result serve_page(struct MHD_Connection *conn, const char *url,
         body = dash_page_style_css;
         ctype = "text/css; charset=utf-8";
     }
-    return respond(conn, DASH_H_PAGE, 200, ctype, body, strlen(body), MHD_RESPMEM_PERSISTENT,
-                   cookie, NULL);
+    return respond(conn, DASH_H_PAGE, 200, ctype, body, strlen(body),
+                   MHD_RESPMEM_PERSISTENT, cookie, NULL);
 }
 
-static enum MHD_Result serve_api(dash_http_t *h, struct MHD_Connection *conn, const char *url) {
+static enum MHD_Result serve_api(dash_http_t *h, struct MHD_Connection *conn,
+                                 const char *url) {
     const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
     bool csv = format && strcmp(format, "csv") == 0;
     if (format && !csv)
@@ -224,7 +227,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*con_cls == &body_marker)
         return respond_error(conn, handler, 413, "body_not_allowed",
                              "requests have no body: there are no write endpoints");
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond_error(conn, handler, 405, "method_not_allowed", "only GET and HEAD");
     if (strlen(url) > PATH_MAX_LEN)
         return respond_error(conn, handler, 414, "uri_too_long", "path too long");
@@ -267,8 +271,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa, bool *v
                         char *errstr, size_t errstr_size) {
     char host[256], port[16];
     const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof port)
-        return agg_fail(errstr, errstr_size, "--listen: expected host:port, e.g. 127.0.0.1:8080");
+    if (!colon || colon == listen || strlen(colon + 1) == 0 ||
+        strlen(colon + 1) >= sizeof port)
+        return agg_fail(errstr, errstr_size,
+                        "--listen: expected host:port, e.g. 127.0.0.1:8080");
     const char *h = listen;
     size_t hlen = (size_t)(colon - listen);
     if (h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']') {
@@ -318,19 +324,19 @@ dash_http_t *dash_http_start(dash_ctx_t *ctx, char *errstr, size_t errstr_size) 
         return NULL;
     }
     h->ctx = ctx;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                     (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
                              : ((struct sockaddr_in *)&sa)->sin_port);
     h->d = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ctx->conf->request_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)ctx->conf->max_connections,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)ctx->conf->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)ctx->conf->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_END);
     if (!h->d) {
-        agg_fail(errstr, errstr_size, "cannot listen on %s (in use, or not an address here)",
-                 ctx->conf->listen);
+        agg_fail(errstr, errstr_size,
+                 "cannot listen on %s (in use, or not an address here)", ctx->conf->listen);
         free(h);
         return NULL;
     }

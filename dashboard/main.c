@@ -37,8 +37,8 @@ static const agg_opt_t options[] = {
      &conf.regions_file},
     {"goals", 0, "AGG_GOALS", AGG_OPT_STRING, NULL, 0, 0,
      "goal titles, CSV with code,title_en (default: built in)", &conf.goals_file},
-    {"redis-timeout-ms", 0, "AGG_DASHBOARD_REDIS_TIMEOUT_MS", AGG_OPT_INT, "1000", 10, 60000,
-     "bound of every Redis connect and command (then 503)", &conf.redis_timeout_ms},
+    {"redis-timeout-ms", 0, "AGG_DASHBOARD_REDIS_TIMEOUT_MS", AGG_OPT_INT, "1000", 10,
+     60000, "bound of every Redis connect and command (then 503)", &conf.redis_timeout_ms},
     {"request-timeout-s", 0, "AGG_DASHBOARD_REQUEST_TIMEOUT_S", AGG_OPT_INT, "10", 1, 3600,
      "an idle HTTP connection is closed after this long", &conf.request_timeout_s},
     {"max-connections", 0, "AGG_DASHBOARD_MAX_CONNECTIONS", AGG_OPT_INT, "64", 1, 10000,
@@ -105,7 +105,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (conf.token && conf.token[0] && !token_ok(conf.token)) {
-        fprintf(stderr, "agg-dashboard: --token: 1 to 256 characters of [A-Za-z0-9-._~+/=]\n");
+        fprintf(stderr,
+                "agg-dashboard: --token: 1 to 256 characters of [A-Za-z0-9-._~+/=]\n");
         return 2;
     }
     static dash_ref_t ref; /* large: not on the stack */

@@ -15,7 +15,7 @@
 
 /* ---- the dashboard's own counters ---- */
 
-static const char *const handler_name[DASH_H_COUNT] = {"page", "api", "export",
+static const char *const handler_name[DASH_H_COUNT] = {"page",    "api",     "export",
                                                        "metrics", "healthz", "other"};
 static const int codes[] = {200, 304, 400, 401, 404, 405, 413, 414, 500, 503};
 #define NCODES (sizeof codes / sizeof *codes)
@@ -102,7 +102,8 @@ int dash_metrics_workers(FILE *out, json_t *const *docs, size_t n) {
             if (!member || !json_is_integer(v))
                 continue;
             const char *labels[] = {"worker", member, NULL};
-            if (dash_prom_sample(out, series[s].name, labels, (long long)json_integer_value(v)))
+            if (dash_prom_sample(out, series[s].name, labels,
+                                 (long long)json_integer_value(v)))
                 return -1;
         }
     }
@@ -163,7 +164,8 @@ static dash_status_t load_workers(dash_ctx_t *ctx, json_t ***docs, size_t *n, ch
             break;
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING ||
-            r->element[0]->len >= sizeof cursor || r->element[1]->type != REDIS_REPLY_ARRAY) {
+            r->element[0]->len >= sizeof cursor ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
             agg_fail(errstr, errstr_size, "SCAN: unexpected reply");
             freeReplyObject(r);
             st = DASH_FAILED;

@@ -28,14 +28,17 @@ int dash_prom_header(FILE *out, const char *name, const char *type, const char *
     if (fprintf(out, "# HELP %s ", name) < 0)
         return -1;
     for (const char *s = help; *s; s++) {
-        int rc = *s == '\\' ? fputs("\\\\", out) : *s == '\n' ? fputs("\\n", out) : fputc(*s, out);
+        int rc = *s == '\\'   ? fputs("\\\\", out)
+                 : *s == '\n' ? fputs("\\n", out)
+                              : fputc(*s, out);
         if (rc == EOF)
             return -1;
     }
     return fprintf(out, "\n# TYPE %s %s\n", name, type) < 0 ? -1 : 0;
 }
 
-int dash_prom_sample(FILE *out, const char *name, const char *const *labels, long long value) {
+int dash_prom_sample(FILE *out, const char *name, const char *const *labels,
+                     long long value) {
     if (fputs(name, out) == EOF)
         return -1;
     if (labels && labels[0]) {

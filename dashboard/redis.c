@@ -73,7 +73,8 @@ static dash_status_t ensure_connected(dash_redis_t *r, bool *fresh, char *errstr
         return DASH_UNAVAILABLE;
     }
     if (c->err) {
-        agg_fail(errstr, errstr_size, "redis %s:%d: %s", r->url.host, r->url.port, c->errstr);
+        agg_fail(errstr, errstr_size, "redis %s:%d: %s", r->url.host, r->url.port,
+                 c->errstr);
         redisFree(c);
         return DASH_UNAVAILABLE;
     }
@@ -119,7 +120,8 @@ static dash_status_t read_reply(dash_redis_t *r, redisReply **out, char *errstr,
                                 size_t errstr_size) {
     void *rep = NULL;
     if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
-        agg_fail(errstr, errstr_size, "redis: %s", r->c->errstr[0] ? r->c->errstr : "no reply");
+        agg_fail(errstr, errstr_size, "redis: %s",
+                 r->c->errstr[0] ? r->c->errstr : "no reply");
         drop(r);
         return DASH_UNAVAILABLE;
     }
@@ -127,13 +129,15 @@ static dash_status_t read_reply(dash_redis_t *r, redisReply **out, char *errstr,
     return DASH_OK;
 }
 
-static dash_status_t command_once(dash_redis_t *r, const dash_cmd_t *cmd, redisReply **reply,
-                                  bool *fresh, char *errstr, size_t errstr_size) {
+static dash_status_t command_once(dash_redis_t *r, const dash_cmd_t *cmd,
+                                  redisReply **reply, bool *fresh, char *errstr,
+                                  size_t errstr_size) {
     *reply = NULL;
     dash_status_t st = ensure_connected(r, fresh, errstr, errstr_size);
     if (st != DASH_OK)
         return st;
-    if (redisAppendCommandArgv(r->c, cmd->argc, (const char **)cmd->argv, cmd->len) != REDIS_OK) {
+    if (redisAppendCommandArgv(r->c, cmd->argc, (const char **)cmd->argv, cmd->len) !=
+        REDIS_OK) {
         agg_fail(errstr, errstr_size, "redis: %s", r->c->errstr);
         drop(r);
         return DASH_UNAVAILABLE;
@@ -160,8 +164,10 @@ static dash_status_t snapshot_once(dash_redis_t *r, const dash_cmd_t *cmds, size
     static const size_t multi_len[] = {5}, exec_len[] = {4};
     int ok = redisAppendCommandArgv(r->c, 1, (const char **)multi, multi_len) == REDIS_OK;
     for (size_t i = 0; ok && i < n; i++)
-        ok = redisAppendCommandArgv(r->c, cmds[i].argc, (const char **)cmds[i].argv, cmds[i].len) == REDIS_OK;
-    ok = ok && redisAppendCommandArgv(r->c, 1, (const char **)exec_cmd, exec_len) == REDIS_OK;
+        ok = redisAppendCommandArgv(r->c, cmds[i].argc, (const char **)cmds[i].argv,
+                                    cmds[i].len) == REDIS_OK;
+    ok = ok &&
+         redisAppendCommandArgv(r->c, 1, (const char **)exec_cmd, exec_len) == REDIS_OK;
     if (!ok) {
         agg_fail(errstr, errstr_size, "redis: %s", r->c->errstr);
         drop(r);

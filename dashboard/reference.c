@@ -68,7 +68,8 @@ static int read_table(FILE *in, const char *name, column_t *cols, size_t ncols, 
                 continue;
             /* reference/goals.csv writes titles with commas unquoted; the last column
              * of the header takes the rest of the row, commas included. */
-            size_t last = (size_t)idx[c] == header_fields - 1 ? csv->nfields : (size_t)idx[c] + 1;
+            size_t last =
+                (size_t)idx[c] == header_fields - 1 ? csv->nfields : (size_t)idx[c] + 1;
             size_t o = 0;
             for (size_t f = (size_t)idx[c]; f < last; f++) {
                 size_t len = csv->field_len[f];
@@ -107,7 +108,8 @@ static FILE *open_source(const char *path, const char *builtin, char *errstr,
                     /* read-only memory stream: the buffer is never written */
                     : fmemopen((void *)builtin, strlen(builtin), "r");
     if (!in)
-        agg_fail(errstr, errstr_size, "%s: %s", path ? path : "built-in list", strerror(errno));
+        agg_fail(errstr, errstr_size, "%s: %s", path ? path : "built-in list",
+                 strerror(errno));
     return in;
 }
 
@@ -173,8 +175,8 @@ int dash_ref_load(dash_ref_t *ref, const char *regions_path, const char *goals_p
     column_t rcols[] = {{"name_mn", l->name_mn, sizeof l->name_mn},
                         {"name_en", l->name_en, sizeof l->name_en}};
     column_t gcols[] = {{"title_en", l->title_en, sizeof l->title_en}};
-    rc = load_names(regions_path, agg_default_regions_csv, "reference/regions.csv", rcols, 2,
-                    region_row, l, errstr, errstr_size);
+    rc = load_names(regions_path, agg_default_regions_csv, "reference/regions.csv", rcols,
+                    2, region_row, l, errstr, errstr_size);
     if (rc == 0)
         rc = load_names(goals_path, dash_goals_csv, "reference/goals.csv", gcols, 1,
                         goal_row, l, errstr, errstr_size);

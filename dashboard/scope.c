@@ -42,7 +42,8 @@ static const char *const units[] = {"count", "person", "mnt"};
 #define NUNITS (sizeof units / sizeof *units)
 
 static const char *const int_fields[] = {"indicators", "assessed", "completion_sum_x100",
-                                         "met", "partial", "unmet", "updated_ms"};
+                                         "met",        "partial",  "unmet",
+                                         "updated_ms"};
 
 static int set_int(json_t *obj, const char *key, long long v) {
     return json_object_set_new(obj, key, json_integer((json_int_t)v));
@@ -97,7 +98,8 @@ int dash_scope_json(const redisReply *h, json_t **out, char *errstr, size_t errs
                 return agg_fail(errstr, errstr_size, "scope: completion_avg \"%.*s\"",
                                 (int)(v->len > 32 ? 32 : v->len), v->str);
             }
-            fail |= json_object_set_new(obj, "completion_avg", json_stringn(v->str, v->len));
+            fail |=
+                json_object_set_new(obj, "completion_avg", json_stringn(v->str, v->len));
             continue;
         }
         for (size_t f = 0; f < sizeof int_fields / sizeof *int_fields; f++) {
@@ -156,9 +158,9 @@ int dash_scope_json(const redisReply *h, json_t **out, char *errstr, size_t errs
     if (fail)
         goto oom;
     /* The same key order whatever order HGETALL gave: answers are comparable as text. */
-    static const char *const order[] = {"indicators", "assessed", "completion_sum_x100",
-                                        "completion_avg", "met", "partial", "unmet",
-                                        "amounts", "updated_ms"};
+    static const char *const order[] = {"indicators",     "assessed", "completion_sum_x100",
+                                        "completion_avg", "met",      "partial",
+                                        "unmet",          "amounts",  "updated_ms"};
     json_t *sorted = json_object();
     for (size_t i = 0; sorted && i < sizeof order / sizeof *order; i++)
         if (json_object_set(sorted, order[i], json_object_get(obj, order[i])) != 0) {

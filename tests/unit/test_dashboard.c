@@ -7,16 +7,16 @@
 
 /* Writes with fn into a memory stream and returns the text (static buffer). */
 static char out_buf[8192];
-#define CAPTURE(expr)                                                                  \
-    do {                                                                               \
-        char *b_ = NULL;                                                               \
-        size_t n_ = 0;                                                                 \
-        FILE *f_ = open_memstream(&b_, &n_);                                           \
-        CHECK(f_ != NULL);                                                             \
-        CHECK((expr) == 0);                                                            \
-        fclose(f_);                                                                    \
-        snprintf(out_buf, sizeof out_buf, "%s", b_ ? b_ : "");                         \
-        free(b_);                                                                      \
+#define CAPTURE(expr)                                                                      \
+    do {                                                                                   \
+        char *b_ = NULL;                                                                   \
+        size_t n_ = 0;                                                                     \
+        FILE *f_ = open_memstream(&b_, &n_);                                               \
+        CHECK(f_ != NULL);                                                                 \
+        CHECK((expr) == 0);                                                                \
+        fclose(f_);                                                                        \
+        snprintf(out_buf, sizeof out_buf, "%s", b_ ? b_ : "");                             \
+        free(b_);                                                                          \
     } while (0)
 
 static const char *cell(json_t *v) {
@@ -26,7 +26,8 @@ static const char *cell(json_t *v) {
 }
 
 static void test_csv_formula_cells_get_a_quote(void) {
-    CHECK_STR(cell(json_string("=HYPERLINK(\"http://x\")")), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+    CHECK_STR(cell(json_string("=HYPERLINK(\"http://x\")")),
+              "\"'=HYPERLINK(\"\"http://x\"\")\"");
     CHECK_STR(cell(json_string("+1+2")), "\"'+1+2\"");
     CHECK_STR(cell(json_string("-2+3")), "\"'-2+3\"");
     CHECK_STR(cell(json_string("@SUM(A1)")), "\"'@SUM(A1)\"");
@@ -97,16 +98,20 @@ static void test_prom_lines(void) {
 
 static void test_prom_workers(void) {
     json_t *docs[2];
-    docs[0] = json_pack("{s:s,s:i,s:i,s:s}", "member", "b:2", "records_applied", 7, "lag", 3,
-                        "last_error", "");
+    docs[0] = json_pack("{s:s,s:i,s:i,s:s}", "member", "b:2", "records_applied", 7, "lag",
+                        3, "last_error", "");
     docs[1] = json_pack("{s:s,s:i,s:s}", "member", "a:1", "dlq", 1, "last_error", "x\"y");
     CAPTURE(dash_metrics_workers(f_, docs, 2));
     CHECK(strstr(out_buf, "agg_worker_records_applied_total{worker=\"b:2\"} 7\n") != NULL);
     CHECK(strstr(out_buf, "agg_worker_dlq_total{worker=\"a:1\"} 1\n") != NULL);
     CHECK(strstr(out_buf, "agg_worker_lag{worker=\"b:2\"} 3\n") != NULL);
-    CHECK(strstr(out_buf, "agg_worker_last_error_info{worker=\"a:1\",error=\"x\\\"y\"} 1\n") != NULL);
-    CHECK(strstr(out_buf, "error_info{worker=\"b:2\"") == NULL); /* empty error: no series */
-    CHECK(strstr(out_buf, "agg_worker_dlq_total{worker=\"b:2\"}") == NULL); /* absent field */
+    CHECK(strstr(out_buf,
+                 "agg_worker_last_error_info{worker=\"a:1\",error=\"x\\\"y\"} 1\n") !=
+          NULL);
+    CHECK(strstr(out_buf, "error_info{worker=\"b:2\"") ==
+          NULL); /* empty error: no series */
+    CHECK(strstr(out_buf, "agg_worker_dlq_total{worker=\"b:2\"}") ==
+          NULL); /* absent field */
     json_decref(docs[0]);
     json_decref(docs[1]);
 }
@@ -149,10 +154,28 @@ static redisReply str_reply(const char *s) {
 }
 
 static void test_scope_json(void) {
-    const char *kv[] = {"updated_ms", "1", "unmet", "1", "indicators", "2", "assessed", "1",
-                        "completion_sum_x100", "0", "completion_avg", "0.00", "met", "0",
-                        "partial", "0", "target_x100:mnt", "80000000", "achieved_x100:mnt",
-                        "0", "target_x100:pct", "5"};
+    const char *kv[] = {"updated_ms",
+                        "1",
+                        "unmet",
+                        "1",
+                        "indicators",
+                        "2",
+                        "assessed",
+                        "1",
+                        "completion_sum_x100",
+                        "0",
+                        "completion_avg",
+                        "0.00",
+                        "met",
+                        "0",
+                        "partial",
+                        "0",
+                        "target_x100:mnt",
+                        "80000000",
+                        "achieved_x100:mnt",
+                        "0",
+                        "target_x100:pct",
+                        "5"};
     size_t n = sizeof kv / sizeof *kv;
     redisReply el[32], *ptr[32], h = {0};
     for (size_t i = 0; i < n; i++) {
@@ -166,11 +189,12 @@ static void test_scope_json(void) {
     char why[100];
     CHECK(dash_scope_json(&h, &j, why, sizeof why) == 0);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    CHECK_STR(text ? text : "",
-              "{\"indicators\":2,\"assessed\":1,\"completion_sum_x100\":0,\"completion_avg\":"
-              "\"0.00\",\"met\":0,\"partial\":0,\"unmet\":1,\"amounts\":{\"mnt\":{"
-              "\"target_x100\":80000000,\"achieved_x100\":0,\"target\":\"800000.00\","
-              "\"achieved\":\"0.00\"}},\"updated_ms\":1}");
+    CHECK_STR(
+        text ? text : "",
+        "{\"indicators\":2,\"assessed\":1,\"completion_sum_x100\":0,\"completion_avg\":"
+        "\"0.00\",\"met\":0,\"partial\":0,\"unmet\":1,\"amounts\":{\"mnt\":{"
+        "\"target_x100\":80000000,\"achieved_x100\":0,\"target\":\"800000.00\","
+        "\"achieved\":\"0.00\"}},\"updated_ms\":1}");
     free(text);
     json_decref(j);
     /* a corrupt count is an error, not a zero */
