@@ -26,7 +26,7 @@ arkhangai,2024,2,3,3.1.1,mnt,1500000,1350000,90,2,2024-07-08T10:00:00Z
 EOF2
 
 produce "$TEST_DIR/1.csv"
-start_worker worker
+start_worker worker --metrics-interval-ms 300
 wait_applied "$TOPIC" 3 90
 start_dashboard dash --redis-url "$AGG_REDIS_URL" --poll-ms 500
 
@@ -77,6 +77,32 @@ expect_eq "goal 3 drill-down" '[["1","Булган Bulgan","100.00","1"],["2","�
 expect_eq "bulgan drill-down" '[["3 Collect fund revenue, widen coverage, pay pensions and benefits on time, execute the budget","100.00","1 / 2"],["6.1 Inspect compliance with the social-insurance laws and follow up earlier findings","50.00","1 / 1"]]' "${dom[9]}"
 expect_eq "phone: no horizontal scroll of the page" true "${dom[10]}"
 [[ -s $AGG_TEST_BUILD/dashboard.png && -s $AGG_TEST_BUILD/dashboard-phone.png ]] || mismatch "no screenshots"
+
+# /metrics has the real worker's counters, as its own JSON in Redis says (4 records
+# applied: 3 rows and the correction; read by the Prometheus client's parser).
+deadline=$(($(date +%s) + 20))
+until [[ $(rcli --scan --pattern "$KEY_PREFIX:internal:metrics:*" | head -n 1 | xargs -r redis-cli -h "$AGG_REDIS_HOST" -p "$AGG_REDIS_PORT" GET | jq -r .records_applied 2>/dev/null) == 4 ]]; do
+    (($(date +%s) < deadline)) || fail "the worker's metrics never showed 4 records applied"
+    sleep 0.2
+done
+mkey=$(rcli --scan --pattern "$KEY_PREFIX:internal:metrics:*" | head -n 1)
+member=${mkey#"$KEY_PREFIX:internal:metrics:"}
+curl -fsS -m 5 "$DASH_URL/metrics" >"$TEST_DIR/metrics.prom" || fail "/metrics failed"
+rcli GET "$mkey" >"$TEST_DIR/worker-metrics.json"
+/usr/bin/python3 - "$TEST_DIR/metrics.prom" "$TEST_DIR/worker-metrics.json" "$member" <<'PY' ||
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+text, doc, member = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
+got = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples
+       if s.labels.get("worker") == member and s.name != "agg_worker_last_error_info"}
+# the worker stores its metrics every 300 ms: the counters that no longer move must agree
+fields = {"agg_worker_records_applied_total": "records_applied", "agg_worker_dlq_total": "dlq",
+          "agg_worker_records_unchanged_total": "records_unchanged", "agg_worker_lag": "lag"}
+bad = [(n, got.get(n), doc[f]) for n, f in fields.items() if got.get(n) != doc[f]]
+if bad or got.get("agg_worker_records_applied_total") != 4:
+    sys.exit(f"/metrics vs the worker's JSON: {bad}, records_applied {got.get('agg_worker_records_applied_total')}")
+PY
+    mismatch "/metrics does not match the worker's counters"
 
 # With a token: opened once as /?token=…, the page works from the cookie and drops the
 # token from the address bar; without it, nothing but a 401.
