@@ -25,6 +25,7 @@ typedef struct {
     const char *redis_url;
     const char *key_prefix;
     const char *token;        /* NULL or "" = no token required */
+    const char *allow_hosts;  /* without a token: Host names accepted besides loopback */
     const char *regions_file; /* NULL = the built-in reference list */
     const char *goals_file;   /* NULL = the built-in reference/goals.csv */
     long redis_timeout_ms;    /* connect and command timeout of every Redis call */

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "agg/log.h"
@@ -27,6 +28,7 @@
 struct dash_http {
     struct MHD_Daemon *d;
     dash_ctx_t *ctx;
+    bool check_host; /* no token: refuse Host names that are not loopback or allowed */
 };
 
 /* Markers in *con_cls: first call seen / a body arrived (refused when complete). */
@@ -197,6 +199,44 @@ static enum MHD_Result serve_api(dash_http_t *h, struct MHD_Connection *conn,
                    MHD_RESPMEM_MUST_FREE, NULL, disp);
 }
 
+/* The name part of a Host value is in the comma-separated list. */
+static bool allowed_name(const char *name, size_t len, const char *list) {
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t l = comma ? (size_t)(comma - p) : strlen(p);
+        if (l == len && strncasecmp(p, name, len) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+/* "localhost", "127.x.y.z" or "[::1]", or a name of --allow-host, with or without
+ * ":port". */
+static bool good_host(const char *host, const char *allow) {
+    if (!host)
+        return false;
+    char name[64];
+    size_t len = strlen(host);
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        if (!close)
+            return false;
+        return (size_t)(close - host) == 4 && strncmp(host, "[::1", 4) == 0 &&
+               (close[1] == '\0' || close[1] == ':');
+    }
+    const char *colon = strchr(host, ':');
+    size_t hlen = colon ? (size_t)(colon - host) : len;
+    if (hlen == 0 || hlen >= sizeof name)
+        return false;
+    memcpy(name, host, hlen);
+    name[hlen] = '\0';
+    if (strcasecmp(name, "localhost") == 0 || allowed_name(name, hlen, allow))
+        return true;
+    struct in_addr a;
+    return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -237,6 +277,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return respond(conn, handler, 200, "text/plain; charset=utf-8", ok, sizeof ok - 1,
                        MHD_RESPMEM_PERSISTENT, NULL, NULL);
     }
+    /* DNS rebinding: a web page the user opens could point its own name at 127.0.0.1
+     * and read a dashboard that has no token. Such a request carries that name as its
+     * Host; a browser that came here on purpose says localhost, an address, or a name
+     * of --allow-host. (With a token the page has no cookie for a foreign name.) */
+    const char *host =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (h->check_host && !good_host(host, h->ctx->conf->allow_hosts))
+        return respond_error(conn, handler, 403, "bad_host",
+                             "Host must be localhost, a loopback address or a name of "
+                             "--allow-host");
     auth_t auth = authorize(conn, h->ctx->conf->token);
     if (auth == AUTH_DENIED)
         return respond_error(conn, handler, 401, "unauthorized",
@@ -324,6 +374,9 @@ dash_http_t *dash_http_start(dash_ctx_t *ctx, char *errstr, size_t errstr_size) 
         return NULL;
     }
     h->ctx = ctx;
+    /* Without a token the Host check is the only guard against DNS rebinding, wherever
+     * the server listens (a container on 0.0.0.0 is still reached as localhost). */
+    h->check_host = !(ctx->conf->token && ctx->conf->token[0]);
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)&sa)->sin6_port

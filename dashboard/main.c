@@ -32,6 +32,10 @@ static const agg_opt_t options[] = {
      "prefix of every Redis key", &conf.key_prefix},
     {"token", 0, "AGG_DASHBOARD_TOKEN", AGG_OPT_STRING, NULL, 0, 0,
      "bearer token required for everything but /healthz (default: none)", &conf.token},
+    {"allow-host", 0, "AGG_DASHBOARD_ALLOW_HOST", AGG_OPT_STRING, NULL, 0, 0,
+     "without a token, Host names accepted besides localhost and loopback addresses "
+     "(comma-separated)",
+     &conf.allow_hosts},
     {"regions", 0, "AGG_REGIONS", AGG_OPT_STRING, NULL, 0, 0,
      "regions expected to report, CSV with code[,name_mn,name_en] (default: built in)",
      &conf.regions_file},

@@ -17,7 +17,7 @@
 
 static const char *const handler_name[DASH_H_COUNT] = {"page",    "api",     "export",
                                                        "metrics", "healthz", "other"};
-static const int codes[] = {200, 304, 400, 401, 404, 405, 413, 414, 500, 503};
+static const int codes[] = {200, 304, 400, 401, 403, 404, 405, 413, 414, 500, 503};
 #define NCODES (sizeof codes / sizeof *codes)
 /* the last slot counts any other status */
 static unsigned long long requests[DASH_H_COUNT][NCODES + 1];

@@ -242,7 +242,20 @@ HUNG_PID=$!
 WORKER_PIDS+=("$HUNG_PID")
 sleep 0.3
 main_url=$DASH_URL
-start_dashboard hung --redis-url "redis://127.0.0.1:$hung_port/0" --redis-timeout-ms 300
+start_dashboard hung --redis-url "redis://127.0.0.1:$hung_port/0" --redis-timeout-ms 300 \
+    --allow-host dash.office.example,other.example
+# (this one has no token: a foreign Host name is refused, the defence against DNS
+# rebinding; localhost, loopback addresses and the --allow-host names pass, here to the
+# hung Redis)
+get /api/quarters -H "Host: rebind.example.com"
+expect_code "foreign Host, no token" 403
+json_is "foreign Host" .error '"bad_host"'
+get /api/quarters -H "Host: office.example"
+expect_code "Host that only ends like an allowed one" 403
+get /api/quarters -H "Host: DASH.office.example:8080"
+expect_code "allowed Host name" 503
+get /healthz -H "Host: rebind.example.com"
+expect_code "/healthz, any Host" 200
 t0=$(date +%s%N)
 get /api/quarters/2024-Q2
 ms=$((($(date +%s%N) - t0) / 1000000))
