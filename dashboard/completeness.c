@@ -25,18 +25,6 @@ static long long deadline_ms(const dash_ctx_t *ctx, const dash_quarter_t *q) {
     return agg_quarter_deadline_ms(q->year, q->quarter, (int)ctx->conf->deadline_day);
 }
 
-static bool in_list(const char *list, const char *code) {
-    size_t len = strlen(code);
-    for (const char *p = list; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        if (l == len && strncmp(p, code, len) == 0)
-            return true;
-        p = comma ? comma + 1 : NULL;
-    }
-    return false;
-}
-
 void dash_api_completeness(dash_ctx_t *ctx, dash_quarter_t *q, dash_result_t *res) {
     bool ok = true;
     long long deadline = deadline_ms(ctx, q);
@@ -53,7 +41,8 @@ void dash_api_completeness(dash_ctx_t *ctx, dash_quarter_t *q, dash_result_t *re
         bool is_expected =
             agg_regions_contains(&ctx->ref->expected, rg->code, strlen(rg->code));
         bool is_missing =
-            missing_list ? in_list(missing_list, rg->code) : is_expected && !rg->reported;
+            missing_list ? dash_list_has(missing_list, rg->code, strlen(rg->code), false)
+                         : is_expected && !rg->reported;
         json_t *rj = dash_region_json(rg);
         json_t *timely = json_null();
         if (rg->reported && rg->has_first) {

@@ -119,6 +119,11 @@ int dash_parse_ll(const char *s, size_t len, long long *out);
 int dash_scope_json(const redisReply *hgetall, json_t **out, char *errstr,
                     size_t errstr_size);
 
+/* ---- comma-separated lists (list.c) ---- */
+
+/* s (len bytes) is one of the entries of list (NULL = empty). */
+bool dash_list_has(const char *list, const char *s, size_t len, bool ignore_case);
+
 /* ---- the API (api.c) ---- */
 
 typedef enum {

@@ -199,18 +199,6 @@ static enum MHD_Result serve_api(dash_http_t *h, struct MHD_Connection *conn,
                    MHD_RESPMEM_MUST_FREE, NULL, disp);
 }
 
-/* The name part of a Host value is in the comma-separated list. */
-static bool allowed_name(const char *name, size_t len, const char *list) {
-    for (const char *p = list; p && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t l = comma ? (size_t)(comma - p) : strlen(p);
-        if (l == len && strncasecmp(p, name, len) == 0)
-            return true;
-        p = comma ? comma + 1 : NULL;
-    }
-    return false;
-}
-
 /* "localhost", "127.x.y.z" or "[::1]", or a name of --allow-host, with or without
  * ":port". */
 static bool good_host(const char *host, const char *allow) {
@@ -231,7 +219,7 @@ static bool good_host(const char *host, const char *allow) {
         return false;
     memcpy(name, host, hlen);
     name[hlen] = '\0';
-    if (strcasecmp(name, "localhost") == 0 || allowed_name(name, hlen, allow))
+    if (strcasecmp(name, "localhost") == 0 || dash_list_has(allow, name, hlen, true))
         return true;
     struct in_addr a;
     return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;

@@ -223,7 +223,18 @@ static void test_reference_titles_with_commas(void) {
     CHECK(ref.expected.count == 30 && ref.nregions == 30);
 }
 
+static void test_comma_lists(void) {
+    CHECK(dash_list_has("tuv,uvs,khovd", "uvs", 3, false));
+    CHECK(dash_list_has("tuv,uvs,khovd", "khovd", 5, false));
+    CHECK(!dash_list_has("tuv,uvs,khovd", "uv", 2, false)); /* whole entries only */
+    CHECK(!dash_list_has("tuv,uvs", "TUV", 3, false));
+    CHECK(dash_list_has("Dash.Office.mn", "dash.office.mn", 14, true));
+    CHECK(!dash_list_has("", "tuv", 3, false));
+    CHECK(!dash_list_has(NULL, "tuv", 3, false));
+}
+
 TEST_MAIN(TEST(test_csv_formula_cells_get_a_quote), TEST(test_csv_numbers_stay_numbers),
           TEST(test_csv_quoting), TEST(test_csv_table_of_a_goal), TEST(test_prom_lines),
           TEST(test_prom_workers), TEST(test_x100), TEST(test_goal_order),
-          TEST(test_scope_json), TEST(test_reference_titles_with_commas))
+          TEST(test_scope_json), TEST(test_reference_titles_with_commas),
+          TEST(test_comma_lists))
