@@ -207,6 +207,9 @@ int dash_metrics_workers(FILE *out, json_t *const *docs, size_t n);
 /* ---- HTTP (http.c) ---- */
 
 typedef struct dash_http dash_http_t;
+/* --listen is a host:port this machine can resolve: 0, or -1 with the reason (a usage
+ * error, exit 2, while a failure to bind later is exit 1). */
+int dash_http_check_listen(const char *listen, char *errstr, size_t errstr_size);
 /* Starts the server (its own thread). Ownership: the caller stops it with
  * dash_http_stop; ctx must outlive it. */
 dash_http_t *dash_http_start(dash_ctx_t *ctx, char *errstr, size_t errstr_size);

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "agg/log.h"
+#include "agg/record.h"
 #include "dash.h"
 
 #define CONN_MEMORY_LIMIT (32 * 1024)
@@ -305,6 +306,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 /* "host:port" or "[v6]:port" → a socket address. */
+/* getaddrinfo takes "99999" and wraps it to a 16-bit port: the number is checked here. */
 static int parse_listen(const char *listen, struct sockaddr_storage *sa, bool *v6,
                         char *errstr, size_t errstr_size) {
     char host[256], port[16];
@@ -324,6 +326,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *sa, bool *v
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     strcpy(port, colon + 1);
+    long pnum;
+    char why[96];
+    if (agg_parse_int_range(port, strlen(port), 1, 65535, &pnum, why, sizeof why) != 0 ||
+        port[0] == '-' || port[0] == '+')
+        return agg_fail(errstr, errstr_size, "--listen: port must be 1 to 65535");
     struct addrinfo hints = {0}, *ai = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -349,6 +356,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '"'))
         msg[--n] = '\0';
     agg_warn("http", "message=\"%s\"", msg);
+}
+
+int dash_http_check_listen(const char *listen, char *errstr, size_t errstr_size) {
+    struct sockaddr_storage sa;
+    bool v6;
+    return parse_listen(listen, &sa, &v6, errstr, errstr_size);
 }
 
 dash_http_t *dash_http_start(dash_ctx_t *ctx, char *errstr, size_t errstr_size) {

@@ -108,6 +108,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "agg-dashboard: %s\n", err);
         return 2;
     }
+    if (dash_http_check_listen(conf.listen, err, sizeof err) != 0) {
+        fprintf(stderr, "agg-dashboard: %s\n", err);
+        return 2;
+    }
     if (conf.token && conf.token[0] && !token_ok(conf.token)) {
         fprintf(stderr,
                 "agg-dashboard: --token: 1 to 256 characters of [A-Za-z0-9-._~+/=]\n");

@@ -21,6 +21,16 @@ start_dashboard dash --redis-url "redis://$DASH_USER:$DASH_PASS@$AGG_REDIS_HOST:
     --token "$TOKEN" --redis-timeout-ms 500
 log "dashboard on $DASH_URL as Redis user $DASH_USER"
 
+# Command line: usage errors exit 2, a port already taken 1.
+cli_rc() { local rc=0; timeout 5 "$AGG_BIN/agg-dashboard" "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
+expect_eq "--listen 127.0.0.1:99999" 2 "$(cli_rc --listen 127.0.0.1:99999)"
+expect_eq "--listen nonsense" 2 "$(cli_rc --listen nonsense)"
+expect_eq "--token with a space" 2 "$(cli_rc --token 'a b')"
+expect_eq "--redis-url http://x" 2 "$(cli_rc --redis-url http://x)"
+expect_eq "--poll-ms 1" 2 "$(cli_rc --poll-ms 1)"
+expect_eq "-X (no Kafka here)" 2 "$(cli_rc -X a=b)"
+expect_eq "port in use" 1 "$(cli_rc --listen "${DASH_URL#http://}")"
+
 # The ACL rule is read-only: the same user cannot write.
 ro=$(redis-cli -h "$AGG_REDIS_HOST" -p "$AGG_REDIS_PORT" --user "$DASH_USER" --pass "$DASH_PASS" \
     --no-auth-warning SET "$KEY_PREFIX:x" 1 2>&1 || true)
