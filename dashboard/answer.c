@@ -1,4 +1,4 @@
-/* The pieces every API dash_answer is built from: results and errors, JSON insertions
+/* The pieces every API answer is built from: results and errors, JSON insertions
  * checked through one flag, a scope reply as JSON, the names of a region or goal. */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -46,7 +46,7 @@ json_t *dash_int_or_null(bool have, long long v) {
     return have ? json_integer((json_int_t)v) : json_null();
 }
 
-/* Makes b the 200 dash_answer; when a step failed (ok false) b is dropped and res keeps the
+/* Makes b the 200 answer; when a step failed (ok false) b is dropped and res keeps the
  * error that step set, or says out of memory. Takes ownership of b. */
 void dash_answer(dash_result_t *res, json_t *b, bool ok, dash_table_t table) {
     if (!ok || !b) {

@@ -1,6 +1,6 @@
 /* The JSON API over the public keys of SPEC 6/8. Every endpoint reads in at most two
  * MULTI/EXEC snapshots: first the quarter's lists (regions, goals, state), then the
- * scope hashes they name, all in one step, so the figures of one dash_answer agree with
+ * scope hashes they name, all in one step, so the figures of one answer agree with
  * each other (the national total is the sum of the regions shown beside it).
  *
  *   /quarters                         quarters, newest first, with their close status

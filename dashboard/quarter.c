@@ -1,4 +1,4 @@
-/* One quarter's lists, read in the first snapshot of an dash_answer (its state, the regions
+/* One quarter's lists, read in the first snapshot of an answer (its state, the regions
  * that reported, the goals), and the second snapshot they are used to build: the scope
  * hashes and rankings an endpoint names, read in one MULTI/EXEC. */
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include "agg/period.h"
 #include "endpoint.h"
 
-/* Bounds on what one dash_answer may hold: far above the 30 regions and ~13 goals of the
+/* Bounds on what one answer may hold: far above the 30 regions and ~13 goals of the
  * reference lists, low enough that a corrupted key cannot make a request build an
- * dash_answer of unbounded size. */
+ * answer of unbounded size. */
 #define MAX_REGIONS 1024
 #define MAX_GOALS 256
 
