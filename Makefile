@@ -23,20 +23,25 @@ PROD_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard producer/*.c))
 WORKER_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard worker/*.c)) $(BUILD)/worker/apply_lua.o \
               $(BUILD)/worker/amend_lua.o $(BUILD)/worker/swap_lua.o
 SUMM_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard summaries/*.c))
+DASH_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard dashboard/*.c)) $(BUILD)/gen/dashboard_embed.o
+DASH_LIBS  := -lmicrohttpd -ljansson
+PAGE_SRC   := dashboard/page/index.html dashboard/page/app.js dashboard/page/style.css
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
 
 .PHONY: all clean test unit asan demo bench up down check-deps
-all: $(BIN)/agg-produce $(BIN)/agg-worker $(BIN)/agg-summaries $(UNIT_BIN) $(TOOL_BIN)
+all: $(BIN)/agg-produce $(BIN)/agg-worker $(BIN)/agg-summaries $(BIN)/agg-dashboard \
+     $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/gen/report.pb-c.c $(BUILD)/gen/report.pb-c.h: proto/report.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/report.proto
 
 # Every object may include the generated header.
-$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(SUMM_OBJ) $(UNIT_BIN) $(TOOL_BIN): | $(BUILD)/gen/report.pb-c.h
+$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(SUMM_OBJ) $(DASH_OBJ) $(UNIT_BIN) $(TOOL_BIN): \
+    | $(BUILD)/gen/report.pb-c.h
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +72,19 @@ $(BUILD)/worker/swap_lua.c: worker/summary.lua worker/swap.lua
 $(BUILD)/worker/%_lua.o: $(BUILD)/worker/%_lua.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The dashboard's page and the goal titles are compiled in the same way; '?' is escaped
+# too so that no "??x" in JavaScript becomes a C trigraph.
+$(BUILD)/gen/dashboard_embed.c: $(PAGE_SRC) reference/goals.csv
+	@mkdir -p $(dir $@)
+	{ for f in $(PAGE_SRC) reference/goals.csv; do \
+	    n=$$(basename $$f | tr '.' '_'); \
+	    case $$f in reference/*) n=dash_$$n;; *) n=dash_page_$$n;; esac; \
+	    echo "const char $$n[] = "; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; \
+	    echo ';'; done; } > $@
+$(BUILD)/gen/dashboard_embed.o: $(BUILD)/gen/dashboard_embed.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/libagg.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
@@ -81,6 +99,16 @@ $(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
 $(BIN)/agg-summaries: $(SUMM_OBJ) $(BUILD)/libagg.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/agg-dashboard: $(DASH_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DASH_LIBS) $(LDLIBS)
+
+# The dashboard's pure parts (CSV cells, Prometheus lines, scope JSON) without a server.
+$(BUILD)/tests/test_dashboard: tests/unit/test_dashboard.c \
+        $(filter-out $(BUILD)/dashboard/main.o,$(DASH_OBJ)) $(BUILD)/libagg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Idashboard $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(DASH_LIBS) $(LDLIBS)
 
 # The batch builder's arithmetic is tested without Kafka or Redis.
 $(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/worker/scopes.o \

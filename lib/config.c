@@ -209,6 +209,8 @@ static int special_option(char c, const char *value, agg_kprops_t *props, char *
     return 0;
 }
 
+static void usage(FILE *out, const char *synopsis, const agg_opt_t *opts, bool kafka);
+
 int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
                    agg_kprops_t *props, char *errstr, size_t errstr_size) {
     char origin[160];
@@ -246,7 +248,7 @@ int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
             if (!o && !eq && strcmp(name, "help") == 0) {
                 char syn[200];
                 snprintf(syn, sizeof syn, "%s [options]", base_name(argv[0]));
-                agg_opts_usage(stdout, syn, opts);
+                usage(stdout, syn, opts, props != NULL);
                 return 1;
             }
             if (!o)
@@ -279,7 +281,7 @@ int agg_opts_parse(const agg_opt_t *opts, int argc, char **argv, int *first_arg,
                 if (!o && c == 'h') {
                     char syn[200];
                     snprintf(syn, sizeof syn, "%s [options]", base_name(argv[0]));
-                    agg_opts_usage(stdout, syn, opts);
+                    usage(stdout, syn, opts, props != NULL);
                     return 1;
                 }
                 if (!o)
@@ -326,14 +328,20 @@ static void usage_left(const agg_opt_t *o, char *buf, size_t bufsz) {
         snprintf(buf, bufsz, "      --%s%s", o->name, meta);
 }
 
-void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts) {
-    static const struct {
+/* kafka: the program takes -X/-F (a program without Kafka, agg-dashboard, refuses
+ * them, so its help does not list them). */
+static void usage(FILE *out, const char *synopsis, const agg_opt_t *opts, bool kafka) {
+    typedef struct {
         const char *left, *help;
-    } fixed[] = {
+    } fixed_t;
+    static const fixed_t all_fixed[] = {
         {"  -X <key=value>", "librdkafka property, repeatable; later ones win"},
         {"  -F <file>", "librdkafka properties file (key=value lines, # comments)"},
         {"  -h, --help", "show this help"},
     };
+    const size_t skip = kafka ? 0 : 2;
+    const fixed_t *fixed = all_fixed + skip;
+    const size_t nfixed = sizeof all_fixed / sizeof *all_fixed - skip;
     char left[160];
     size_t width = 0;
     for (const agg_opt_t *o = opts; o->name; o++) {
@@ -341,7 +349,7 @@ void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts) {
         if (strlen(left) > width)
             width = strlen(left);
     }
-    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+    for (size_t k = 0; k < nfixed; k++)
         if (strlen(fixed[k].left) > width)
             width = strlen(fixed[k].left);
     width += 2;
@@ -367,9 +375,13 @@ void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts) {
         }
         fprintf(out, "%s\n", sep[0] == ',' ? "]" : "");
     }
-    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+    for (size_t k = 0; k < nfixed; k++)
         fprintf(out, "%-*s%s\n", (int)width, fixed[k].left, fixed[k].help);
     fflush(out);
+}
+
+void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts) {
+    usage(out, synopsis, opts, true);
 }
 
 /* ---- Redis URL ---- */

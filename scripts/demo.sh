@@ -6,12 +6,13 @@
 #   4. a readable report from Redis: per quarter the national total, then per region
 #      and per goal, and the ranking of the regions in each goal,
 #   5. agg-produce close for each quarter, the worker again until idle (it closes the
-#      quarter and sends the summaries), then agg-summaries prints them.
+#      quarter and sends the summaries), then agg-summaries prints them,
+#   6. agg-dashboard on the demo keys, left running in the background; prints its URL.
 #
 # Uses its own topic prefix, key prefix and consumer group, so it never touches other
 # data; running it again is harmless (the same revisions change nothing).
 #
-# Environment: AGG_BIN (bin), DEMO_PREFIX (demo).
+# Environment: AGG_BIN (bin), DEMO_PREFIX (demo), DEMO_DASHBOARD_LISTEN (127.0.0.1:18080).
 set -euo pipefail
 export LC_ALL=C.UTF-8 # ${#s} counts characters: names like Khövsgöl stay aligned
 
@@ -23,7 +24,7 @@ TOPIC_PREFIX=$NAME.
 KEY_PREFIX=$NAME
 GROUP=$NAME-worker
 
-for b in agg-produce agg-worker agg-summaries; do
+for b in agg-produce agg-worker agg-summaries agg-dashboard; do
     [[ -x $BIN/$b ]] || { echo "demo: $BIN/$b missing; run make first" >&2; exit 1; }
 done
 
@@ -166,3 +167,23 @@ cat <<EOF
    bin/agg-summaries -b $AGG_KAFKA_BOOTSTRAP --topic-prefix $TOPIC_PREFIX --quarter ${quarters[0]} --json
    (keys under $KEY_PREFIX:internal: are the worker's own state, not for readers)
 EOF
+
+# --- the dashboard ----------------------------------------------------------------------
+LISTEN=${DEMO_DASHBOARD_LISTEN:-127.0.0.1:18080}
+PIDF=build/demo-dashboard.pid
+if [[ -f $PIDF ]] && kill -0 "$(cat "$PIDF")" 2>/dev/null; then
+    kill "$(cat "$PIDF")" # the one a previous demo left running
+    sleep 0.5
+fi
+setsid "$BIN/agg-dashboard" --listen "$LISTEN" --redis-url "$AGG_REDIS_URL" \
+    --key-prefix "$KEY_PREFIX" >build/demo-dashboard.log 2>&1 </dev/null &
+echo $! >"$PIDF"
+for _ in $(seq 50); do
+    curl -fsS -m 1 "http://$LISTEN/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -fsS -m 1 "http://$LISTEN/healthz" >/dev/null 2>&1 ||
+    { echo "demo: agg-dashboard did not start (build/demo-dashboard.log):" >&2; tail -n 5 build/demo-dashboard.log >&2; exit 1; }
+echo
+echo "== 7. the head-office dashboard: http://$LISTEN/"
+echo "   (running in the background; stop it with: kill \$(cat $PIDF))"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the local stack need, and only what is missing:
-#   - Debian packages: compiler, librdkafka, protobuf-c, hiredis, redis, kcat, Java, Maven
+#   - Debian packages: compiler, librdkafka, protobuf-c, hiredis, redis, kcat, Java, Maven;
+#     libmicrohttpd and jansson (agg-dashboard); chromium and the Prometheus text parser
+#     (python3-prometheus-client), python3-websocket (DevTools protocol) for the
+#     dashboard's browser and /metrics tests
 #   - the jars of a Kafka 3.9.1 broker, fetched from Maven Central into a cache folder
 #     (Debian has no Kafka package, and Maven Central is the one place we can reach).
 # Idempotent and quiet: when everything is there it prints nothing and takes well under
@@ -54,8 +57,9 @@ command -v make >/dev/null 2>&1 || want+=(make)
 # Libraries and tools the Makefile, tests and stack.sh use. kcat is the name since
 # Debian 12 (kafkacat is a transitional package there); either command is accepted.
 while read -r p; do want+=("$p"); done < <(missing_pkgs \
-    librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev libjansson-dev \
-    redis-server redis-tools pkg-config)
+    librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev \
+    redis-server redis-tools pkg-config libmicrohttpd-dev libjansson-dev \
+    chromium python3-prometheus-client python3-websocket curl)
 if ! command -v kcat >/dev/null 2>&1 && ! command -v kafkacat >/dev/null 2>&1; then
     want+=(kcat)
 fi
