@@ -14,7 +14,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
            -Iinclude -I$(BUILD)/gen -MMD -MP $(SAN)
 override LDFLAGS += $(SAN)
-LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -ljansson -lm
+LDLIBS  += -lrdkafka -lhiredis -lprotobuf-c -ljansson -lcrypto -lm
 
 LIB_SRC    := $(wildcard lib/*.c)
 GEN_SRC    := $(BUILD)/gen/report.pb-c.c

@@ -58,7 +58,7 @@ command -v make >/dev/null 2>&1 || want+=(make)
 # Debian 12 (kafkacat is a transitional package there); either command is accepted.
 while read -r p; do want+=("$p"); done < <(missing_pkgs \
     librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev \
-    redis-server redis-tools pkg-config libmicrohttpd-dev libjansson-dev \
+    redis-server redis-tools pkg-config libmicrohttpd-dev libjansson-dev libssl-dev \
     chromium python3-prometheus-client python3-websocket curl)
 if ! command -v kcat >/dev/null 2>&1 && ! command -v kafkacat >/dev/null 2>&1; then
     want+=(kcat)

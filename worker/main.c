@@ -42,6 +42,10 @@ static const agg_opt_t options[] = {
      "summary topic (default <topic-prefix>summaries)", &conf.summary_topic},
     {"dlq-partitions", 0, "AGG_DLQ_PARTITIONS", AGG_OPT_INT, "1", 1, 1000,
      "partitions of the DLQ topic when the worker creates it", &conf.dlq_partitions},
+    {"dlq-max-bytes", 0, "AGG_DLQ_MAX_BYTES", AGG_OPT_INT, "900000", 4096, 100000000,
+     "a reject longer than this (key + value) goes to the DLQ cut, with its original "
+     "length and SHA-256 in headers",
+     &conf.dlq_max_bytes},
     {"batch-size", 0, "AGG_BATCH_SIZE", AGG_OPT_INT, "5000", 1, 100000,
      "max messages held before they are applied", &conf.batch_size},
     {"batch-ms", 0, "AGG_BATCH_MS", AGG_OPT_INT, "100", 1, 60000,

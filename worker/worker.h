@@ -48,6 +48,7 @@ typedef struct {
     long replay_lock_ms;
     struct replay_run *replay; /* set on the staging run's configuration only */
     long dlq_partitions;
+    long dlq_max_bytes;
     bool quiet, verbose;
     agg_kprops_t kprops;
     agg_redis_url_t redis;
