@@ -100,6 +100,16 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         close_on_hold(w, p);
         return 1;
     }
+    if (strcmp(status, APPLY_REPLY_OVERFLOW) == 0 && r->elements == 3) {
+        agg_error("scope_overflow",
+                  "topic=%s partition=%d key=%s field=%s action=stop note=\"the batch "
+                  "would take the sum beyond int64; nothing was written\"",
+                  p->topic, p->partition, r->element[1]->str ? r->element[1]->str : "?",
+                  r->element[2]->str ? r->element[2]->str : "?");
+        snprintf(w->last_error, sizeof w->last_error, "scope overflow in %s",
+                 r->element[1]->str ? r->element[1]->str : "?");
+        return -1;
+    }
     if (strcmp(status, APPLY_REPLY_REPLAY) == 0) {
         part_drop_batch(w, p);
         replay_on_hold(w, p);

@@ -37,7 +37,7 @@
 -- quarter is closed; after that they are late records, counted for an amendment.
 --
 -- Returns {"OK", "open"|"closed"|"closed-now"}, {"FENCED", stored offset},
--- {"CONFLICT", key}, {"HOLD"} or {"REPLAY"}.
+-- {"CONFLICT", key}, {"HOLD"}, {"REPLAY"} or {"OVERFLOW", key, field}.
 
 local CHUNK = 1000 -- field/value pairs per HSET: unpack() of Redis' Lua stops near 8000 values
 
@@ -82,6 +82,32 @@ for _ = 1, nkeys do
   i = i + 3 + m * 2
 end
 local scopes_at = i
+
+-- Pass 1b: no amount may leave int64. HINCRBY refuses an overflow, but only when it is
+-- reached, after earlier writes of this step, and Redis does not roll a failed script
+-- back: so the sums are checked here, before the first write. Lua numbers are doubles:
+-- a sum is refused when it comes within 2^63 - 9e18 (~2.2e17) of the bound, far beyond
+-- any real total (amounts are at most 10^15 hundredths per record).
+do
+  local j = i
+  local nsc = tonumber(ARGV[j]); j = j + 1
+  for _ = 1, nsc do
+    local key = ARGV[j]
+    local nf = tonumber(ARGV[j + 6])
+    j = j + 7
+    for _ = 1, nf do
+      local field, delta = ARGV[j], ARGV[j + 1]
+      j = j + 2
+      local c = string.byte(field, 1)
+      if c == 116 or c == 97 then -- 't'arget_x100:… / 'a'chieved_x100:…
+        local cur = tonumber(redis.call('HGET', key, field) or '0')
+        if math.abs(cur + tonumber(delta)) > 9.0e18 then
+          return {'OVERFLOW', key, field}
+        end
+      end
+    end
+  end
+end
 
 -- Pass 2: record states, straight from ARGV (no Lua tables: this is the hot loop).
 i = recs_at

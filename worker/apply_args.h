@@ -17,6 +17,9 @@
  *   {"CONFLICT", key}  a record state changed since it was read: nothing written
  *   {"HOLD"}           records on a partition past its close marker while the quarter
  *                      is still open: nothing written; the partition waits
+ *   {"OVERFLOW", key, field}  the batch would take an amount of a scope beyond int64:
+ *                      nothing written; the worker stops (exit 1) rather than write a
+ *                      wrong total
  *   {"REPLAY"}         a replay of the quarter runs: nothing written; the partition
  *                      waits until it has swapped its result in (then its stored
  *                      offset has moved, and the worker seeks there) */
@@ -55,6 +58,7 @@ enum {
 #define APPLY_REPLY_CONFLICT "CONFLICT"
 #define APPLY_REPLY_HOLD "HOLD"
 #define APPLY_REPLY_REPLAY "REPLAY"
+#define APPLY_REPLY_OVERFLOW "OVERFLOW"
 #define APPLY_STATUS_OPEN "open"
 #define APPLY_STATUS_CLOSED "closed"
 #define APPLY_STATUS_CLOSED_NOW "closed-now"
