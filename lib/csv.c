@@ -125,15 +125,19 @@ static field_end_t row_end_field(row_t *r) {
 }
 
 
-static int fail_too_long(char *errstr, size_t errstr_size) {
+/* The row's bytes are one buffer (AGG_CSV_ROW_MAX): the field it stopped in is kept so
+ * that the caller can name the column. */
+static int fail_too_long_in(agg_csv_t *csv, char *errstr, size_t errstr_size) {
+    csv->error_field = csv->nfields + 1;
     return agg_fail(errstr, errstr_size, "row longer than %d bytes", AGG_CSV_ROW_MAX - 1);
 }
+#define fail_too_long(errstr, errstr_size) fail_too_long_in(csv, (errstr), (errstr_size))
 
 static int fail_too_many(char *errstr, size_t errstr_size) {
     return agg_fail(errstr, errstr_size, "more than %d fields", AGG_CSV_FIELDS_MAX);
 }
 
-static int fail_field_end(field_end_t e, char *errstr, size_t errstr_size) {
+static int fail_field_end(agg_csv_t *csv, field_end_t e, char *errstr, size_t errstr_size) {
     return e == FIELD_TOO_MANY ? fail_too_many(errstr, errstr_size)
                                : fail_too_long(errstr, errstr_size);
 }
@@ -143,6 +147,7 @@ static int fail_field_end(field_end_t e, char *errstr, size_t errstr_size) {
 static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                     size_t errstr_size) {
     row_t r = {.csv = csv};
+    csv->error_field = 0;
     int state = ST_FIELD_START;
     bool any = false; /* whether the row has any byte before its line break */
     field_end_t fe = FIELD_OK;
@@ -162,7 +167,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                             "unterminated quoted field at end of input");
             field_end_t e = row_end_field(&r);
             if (e != FIELD_OK)
-                return fail_field_end(e, errstr, errstr_size);
+                return fail_field_end(csv, e, errstr, errstr_size);
             return 1;
         }
         bool line_break = c == '\n' || c == '\r';
@@ -176,7 +181,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
             /* The break is consumed: no resync needed on this error. */
             field_end_t e = row_end_field(&r);
             if (e != FIELD_OK)
-                return fail_field_end(e, errstr, errstr_size);
+                return fail_field_end(csv, e, errstr, errstr_size);
             return 1;
         }
         any = true;
@@ -239,7 +244,7 @@ row_too_long:
     return fail_too_long(errstr, errstr_size);
 field_error:
     skip_line(csv, s);
-    return fail_field_end(fe, errstr, errstr_size);
+    return fail_field_end(csv, fe, errstr, errstr_size);
 }
 
 int agg_csv_next(agg_csv_t *csv, char *errstr, size_t errstr_size) {

@@ -431,7 +431,12 @@ int prod_rows_read(prod_rows_t *rows, const char *path, const prod_read_opts_t *
 
     while ((rc = agg_csv_next(csv, err, sizeof err)) != 0) {
         if (rc < 0) {
-            report(file, csv->line, "%s", err);
+            size_t ef = csv->error_field;
+            if (ef >= 1 && ef <= header_fields && kind[ef - 1] >= 0)
+                report(file, csv->line, "column '%s' (%zu): %s", columns[kind[ef - 1]].name,
+                       ef, err);
+            else
+                report(file, csv->line, "%s", err);
             rows->invalid_rows++;
             continue;
         }

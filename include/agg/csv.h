@@ -14,6 +14,7 @@ typedef struct {
     long line;       /* line number where the current row starts (1-based) */
     long next_line;  /* line number of the next unread byte */
     size_t nfields;
+    size_t error_field; /* after a malformed row: the field (1-based) it stopped in, or 0 */
     const char *field[AGG_CSV_FIELDS_MAX]; /* NUL-terminated, point into buf */
     size_t field_len[AGG_CSV_FIELDS_MAX];
     char buf[AGG_CSV_ROW_MAX];

@@ -247,7 +247,9 @@ static void long_rows(void) {
     open_text(text, big + 5);
     CHECK(next() == -1);
     CHECK_STR(err, "row longer than 65535 bytes");
+    CHECK_I64(csv.error_field, 1); /* the producer names this column */
     CHECK(next() == 1);
+    CHECK_I64(csv.error_field, 0);
     CHECK_I64(csv.line, 2);
     CHECK_STR(csv.field[0], "ok");
     CHECK(next() == 0);
@@ -272,6 +274,7 @@ static void long_rows(void) {
     open_text(text, AGG_CSV_ROW_MAX + 6);
     CHECK(next() == -1);
     CHECK_STR(err, "row longer than 65535 bytes");
+    CHECK_I64(csv.error_field, 3); /* stopped at the third of the empty fields */
     CHECK(next() == 1);
     CHECK_I64(csv.line, 2);
     CHECK_STR(csv.field[0], "ok");
