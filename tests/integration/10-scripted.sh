@@ -38,8 +38,7 @@ cat >"$D/2-ub-and-resends.csv" <<'EOF'
 indicator,region,quarter,year,goal,unit,target,achieved,completion,revision,submitted_at,title
 3.1.1,ub-bayangol,2,2024,3,count,10,0,0,1,2024-07-06T00:00:00Z,"Registered, new"
 6.1.1,ub-bayangol,2,2024,6.1,person,30,15,50,1,2024-07-06T00:00:00Z,"Шалгасан ажил олгогч"
-6.1.3,ub-bayangol,2,2024,6.1,count,0,0,250,1,2024-07-06T00:00:00Z,"Repeat
-inspections"
+6.1.3,ub-bayangol,2,2024,6.1,count,0,0,250,1,2024-07-06T00:00:00Z,"Repeat	inspections (a tab: Word cells have them)"
 6.2.1,ub-bayangol,2,2024,6.2,mnt,200000,210000.99,105,1,2024-07-06T00:00:00Z,Arrears recovered
 3.1.1,bulgan,2,2024,3,count,50,50,100,1,2024-07-12T00:00:00Z,Insured persons registered
 3.1.1,arkhangai,2,2024,3,count,120,999,10,1,2024-07-13T00:00:00Z,Resent with other values
