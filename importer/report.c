@@ -1,0 +1,63 @@
+/* The review report: one line per decision about a source row, so a clerk can find
+ * each row in the document ("line 12", "table 2 row 5 cell 3") and see what it became
+ * or why it was skipped. Text: "FILE: WHERE: [skip] message". JSON (--json): one
+ * object per line {"file","where","kind","message"}. */
+#include "import.h"
+
+#include <string.h>
+
+static const char *kind_name(imp_note_kind_t k) {
+    switch (k) {
+    case IMP_NOTE_ROW:
+        return "row";
+    case IMP_NOTE_SKIP:
+        return "skip";
+    case IMP_NOTE_ERROR:
+        return "error";
+    default:
+        return "info";
+    }
+}
+
+static int json_string(FILE *out, const char *s) {
+    if (fputc('"', out) == EOF)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int rc;
+        if (*p == '"' || *p == '\\')
+            rc = fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            rc = fprintf(out, "\\u%04x", *p);
+        else
+            rc = fputc(*p, out) == EOF ? -1 : 1;
+        if (rc < 0)
+            return -1;
+    }
+    return fputc('"', out) == EOF ? -1 : 0;
+}
+
+int imp_report_write(FILE *out, const char *file, const imp_result_t *res, bool json) {
+    for (size_t i = 0; i < res->nnotes; i++) {
+        const imp_note_t *n = &res->note[i];
+        int rc;
+        if (json) {
+            rc = (fputs("{\"file\":", out) < 0 || json_string(out, file) ||
+                  fputs(",\"where\":", out) < 0 || json_string(out, n->where) ||
+                  fprintf(out, ",\"kind\":\"%s\",\"message\":", kind_name(n->kind)) < 0 ||
+                  json_string(out, n->msg) || fputs("}\n", out) < 0)
+                     ? -1
+                     : 0;
+        } else {
+            const char *tag = n->kind == IMP_NOTE_SKIP    ? "SKIP "
+                              : n->kind == IMP_NOTE_ERROR ? "ERROR "
+                                                          : "";
+            rc = fprintf(out, "%s: %s%s%s%s\n", file, n->where, n->where[0] ? ": " : "", tag,
+                         n->msg) < 0
+                     ? -1
+                     : 0;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    return fflush(out) == 0 ? 0 : -1;
+}

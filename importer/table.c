@@ -1,0 +1,106 @@
+/* The document model's storage. Growth is geometric and bounded (IMP_BLOCKS_MAX,
+ * IMP_CELLS_MAX, IMP_CELL_TEXT_MAX), so no input can make it grow without limit. */
+#include "table.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg/log.h"
+
+/* A cleaned, owned copy of text (cleaning only shrinks text, so len + 1 bytes do). */
+static char *clean_dup(const char *text, size_t len) {
+    if (len > IMP_CELL_TEXT_MAX)
+        len = IMP_CELL_TEXT_MAX;
+    char *s = malloc(len + 1);
+    if (s != NULL)
+        imp_text_clean(text, len, s, len + 1);
+    return s;
+}
+
+static int grow_blocks(imp_doc_t *doc, char *errstr, size_t errstr_size) {
+    if (doc->count < doc->cap)
+        return 0;
+    if (doc->count >= IMP_BLOCKS_MAX)
+        return agg_fail(errstr, errstr_size, "more than %d paragraphs and rows",
+                        IMP_BLOCKS_MAX);
+    size_t cap = doc->cap ? doc->cap * 2 : 64;
+    imp_block_t *b = realloc(doc->block, cap * sizeof *b);
+    if (b == NULL)
+        return agg_fail(errstr, errstr_size, "out of memory");
+    doc->block = b;
+    doc->cap = cap;
+    return 0;
+}
+
+int imp_doc_add_para(imp_doc_t *doc, const char *text, size_t len, long line,
+                     char *errstr, size_t errstr_size) {
+    if (grow_blocks(doc, errstr, errstr_size) != 0)
+        return -1;
+    char *s = clean_dup(text, len);
+    if (s == NULL)
+        return agg_fail(errstr, errstr_size, "out of memory");
+    imp_block_t *b = &doc->block[doc->count++];
+    memset(b, 0, sizeof *b);
+    b->kind = IMP_PARA;
+    b->text = s;
+    b->line = line;
+    return 0;
+}
+
+int imp_doc_add_row(imp_doc_t *doc, long line, int table, int row, imp_block_t **out,
+                    char *errstr, size_t errstr_size) {
+    if (grow_blocks(doc, errstr, errstr_size) != 0)
+        return -1;
+    imp_block_t *b = &doc->block[doc->count++];
+    memset(b, 0, sizeof *b);
+    b->kind = IMP_ROW;
+    b->line = line;
+    b->table = table;
+    b->row = row;
+    *out = b;
+    return 0;
+}
+
+int imp_row_add_cell(imp_block_t *row, const char *text, size_t len, int col, int span,
+                     bool vmerge_cont, char *errstr, size_t errstr_size) {
+    if (col < 0 || col >= IMP_CELLS_MAX || span < 1 || span > IMP_CELLS_MAX - col)
+        return agg_fail(errstr, errstr_size, "more than %d columns", IMP_CELLS_MAX);
+    if (row->ncells == row->cap) {
+        size_t cap = row->cap ? row->cap * 2 : 8;
+        imp_cell_t *c = realloc(row->cell, cap * sizeof *c);
+        if (c == NULL)
+            return agg_fail(errstr, errstr_size, "out of memory");
+        row->cell = c;
+        row->cap = cap;
+    }
+    char *s = clean_dup(text, len);
+    if (s == NULL)
+        return agg_fail(errstr, errstr_size, "out of memory");
+    row->cell[row->ncells++] =
+        (imp_cell_t){.text = s, .col = col, .span = span, .vmerge_cont = vmerge_cont};
+    return 0;
+}
+
+void imp_doc_free(imp_doc_t *doc) {
+    for (size_t i = 0; i < doc->count; i++) {
+        imp_block_t *b = &doc->block[i];
+        free(b->text);
+        for (size_t c = 0; c < b->ncells; c++)
+            free(b->cell[c].text);
+        free(b->cell);
+    }
+    free(doc->block);
+    memset(doc, 0, sizeof *doc);
+}
+
+void imp_where(const imp_block_t *b, int cell, char *buf, size_t bufsz) {
+    int n;
+    if (b->table > 0)
+        n = snprintf(buf, bufsz, "table %d row %d", b->table, b->row);
+    else
+        n = snprintf(buf, bufsz, "line %ld", b->line);
+    if (cell >= 0 && n >= 0 && (size_t)n < bufsz)
+        snprintf(buf + n, bufsz - (size_t)n, " cell %d", cell + 1);
+}
