@@ -5,6 +5,7 @@
  * хэрэгжүүлэх арга хэмжээ" before "Зорилт"). */
 #include "import.h"
 #include "text.h"
+#include "value.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,11 @@ bool imp_is_header_row(char *const *text, int ncols) {
             strchr(text[c], '.'))
             return false;
         if (strlen(text[c]) > 200)
+            return false;
+        /* headers hold no quantities (a numbering row is recognised on its own) */
+        imp_value_t v;
+        imp_value_parse(text[c], &v);
+        if (v.kind == IMP_VAL_NUMBER)
             return false;
         imp_col_t k = imp_header_kind(text[c]);
         if (k != IMP_COL_NONE)

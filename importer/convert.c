@@ -204,11 +204,12 @@ static bool parse_quarters(const char *start, const char *end, char *out, size_t
     imp_text_fold(start, strlen(start), f, sizeof f, false);
     bool q[5] = {false};
     int nq = 0;
-    if (strstr(f, "сар бүр") || strstr(f, "улирал бүр") || strstr(f, "жилд") ||
-        strstr(f, "жилийн турш")) {
+    /* "улира л" (a stray space, seed 000) is the same word */
+    if (strstr(f, "сар бүр") || (strstr(f, "улира") && strstr(f, "бүр")) ||
+        strstr(f, "жилд") || strstr(f, "жилийн турш")) {
         q[1] = q[2] = q[3] = q[4] = true;
         nq = 4;
-    } else if (strstr(f, "улирал")) {
+    } else if (strstr(f, "улира")) {
         int prev = 0;
         bool range = false;
         for (const char *p = f; *p;) {
@@ -682,12 +683,27 @@ static int fix_shape(conv_t *cv, grid_t *g, const char *where) {
         }
         return 0;
     }
-    /* "I-II улирал 100 %": the completion cell merged into the period cell */
+    /* "I-II улирал 100 %" or "100 % II, улирал": the completion cell merged into the
+     * period cell */
     int cc = col(cv, IMP_COL_COMPLETION), pc = col(cv, IMP_COL_PERIOD);
     if (cc == ncols - 1 && pc == ncols - 2 && g->cell[pc] && g->cell[cc] == NULL) {
         char *s = g->cell[pc];
         char *pct = strrchr(s, '%');
-        if (pct && pct[1] == '\0') {
+        size_t lead = 0;
+        while ((s[lead] >= '0' && s[lead] <= '9') || s[lead] == ',' || s[lead] == '.')
+            lead++;
+        size_t sp = lead;
+        while (s[sp] == ' ')
+            sp++;
+        if (lead && s[sp] == '%' && strchr(s + sp + 1, '%') == NULL) {
+            if ((g->cell[cc] = strndup(s, sp + 1)) == NULL)
+                return -1;
+            memmove(s, s + sp + 1, strlen(s + sp + 1) + 1);
+            while (s[0] == ' ')
+                memmove(s, s + 1, strlen(s));
+            NOTE(cv, IMP_NOTE_INFO, where,
+                 "completion '%s' split from the period cell (a cell missing)", g->cell[cc]);
+        } else if (pct && pct[1] == '\0') {
             char *b = pct;
             while (b > s && (b[-1] == ' ' || (b[-1] >= '0' && b[-1] <= '9') || b[-1] == ',' ||
                              b[-1] == '.'))
@@ -1011,7 +1027,7 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
                 NOTE(cv, IMP_NOTE_INFO, where, "continues the row of %s", cv->cur.where);
             goto out;
         }
-        if (any_level(cv, &g) || gt(&g, col(cv, IMP_COL_CRITERION))[0]) {
+        if (any_number_level(cv, &g) || imp_text_starts_upper(gt(&g, col(cv, IMP_COL_CRITERION)))) {
             NOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number and no row above it");
         } else {
             NOTE(cv, IMP_NOTE_INFO, where, "text with no measure number and no row above: "
