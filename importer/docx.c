@@ -150,16 +150,18 @@ static int read_table(const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
 
 /* Paragraphs and tables of the body in document order; content controls (w:sdt) and
  * their w:sdtContent are looked into, since Word wraps whole tables in them. */
-static int walk(const xmlNode *n, int *tno, imp_doc_t *doc, char *errstr, size_t errstr_size) {
+static int walk(const xmlNode *n, int *tno, int *pno, imp_doc_t *doc, char *errstr,
+                size_t errstr_size) {
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (is_w(c, "p")) {
             buf_t b = {0};
             collect_text(c, &b);
             int rc = 0;
+            ++*pno; /* body paragraphs are counted as Word shows them, empty ones too */
             if (b.oom)
                 rc = agg_fail(errstr, errstr_size, "out of memory");
-            else if (b.len)
-                rc = imp_doc_add_para(doc, b.s, b.len, 0, errstr, errstr_size);
+            else if (b.len && (rc = imp_doc_add_para(doc, b.s, b.len, 0, errstr, errstr_size)) == 0)
+                doc->block[doc->count - 1].row = *pno;
             free(b.s);
             if (rc != 0)
                 return -1;
@@ -167,7 +169,7 @@ static int walk(const xmlNode *n, int *tno, imp_doc_t *doc, char *errstr, size_t
             if (read_table(c, ++*tno, doc, errstr, errstr_size) != 0)
                 return -1;
         } else if (is_w(c, "sdt") || is_w(c, "sdtContent") || is_w(c, "customXml")) {
-            if (walk(c, tno, doc, errstr, errstr_size) != 0)
+            if (walk(c, tno, pno, doc, errstr, errstr_size) != 0)
                 return -1;
         }
     }
@@ -267,8 +269,8 @@ int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
     if (body == NULL) {
         rc = agg_fail(errstr, errstr_size, "word/document.xml: no w:document/w:body");
     } else {
-        int tno = 0;
-        rc = walk(body, &tno, doc, errstr, errstr_size);
+        int tno = 0, pno = 0;
+        rc = walk(body, &tno, &pno, doc, errstr, errstr_size);
     }
     xmlFreeDoc(x);
     return rc;

@@ -102,6 +102,12 @@ typedef struct {
 void imp_context_find(imp_context_t *c, const imp_title_line_t *lines, size_t n,
                       const imp_region_names_t *rn);
 
+/* ---- quarters.c: the quarters a plan row names ------------------------------------ */
+
+/* From the period cell (start) and a period-end cell (end, may be ""); out gets "1-4",
+ * "2,4" ... Returns false when the text names no quarters. */
+bool imp_quarters_parse(const char *start, const char *end, char *out, size_t outsz);
+
 /* ---- convert.c: table model -> rows ---------------------------------------------- */
 
 typedef enum { IMP_GOALS_AUTO = 0, IMP_GOALS_HEADING, IMP_GOALS_NUMBER } imp_goal_rule_t;

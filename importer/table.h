@@ -30,7 +30,8 @@ typedef struct {
     imp_cell_t *cell;   /* IMP_ROW: owned array, in grid order */
     size_t ncells, cap;
     long line;          /* text formats: 1-based source line; 0 for docx */
-    int table, row;     /* docx: 1-based table and row within it; 0 for text */
+    int table, row;     /* docx: 1-based table and row within it; a paragraph: table 0
+                         * and row = its number in the body; 0 for text */
     bool sep;           /* a separator row (dashes, markdown |---|) */
 } imp_block_t;
 
@@ -52,7 +53,8 @@ int imp_row_add_cell(imp_block_t *row, const char *text, size_t len, int col, in
                      bool vmerge_cont, char *errstr, size_t errstr_size);
 void imp_doc_free(imp_doc_t *doc);
 
-/* "line 12" or "table 2 row 5" (and " cell 3" when cell >= 0, 1-based grid column). */
+/* "line 12", "table 2 row 5" or "paragraph 3" (and " cell 3" when cell >= 0, 1-based
+ * grid column). */
 void imp_where(const imp_block_t *b, int cell, char *buf, size_t bufsz);
 
 #endif
