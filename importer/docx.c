@@ -137,11 +137,12 @@ static int read_table(const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
                 free(b.s);
                 return agg_fail(errstr, errstr_size, "out of memory");
             }
-            int rc = imp_row_add_cell(row, b.s ? b.s : "", b.len, col, span, cont, errstr,
-                                      errstr_size);
+            char why[128];
+            int rc = imp_row_add_cell(row, b.s ? b.s : "", b.len, col, span, cont, why,
+                                      sizeof why);
             free(b.s);
             if (rc != 0)
-                return agg_fail(errstr, errstr_size, "table %d row %d: %s", tno, rno, errstr);
+                return agg_fail(errstr, errstr_size, "table %d row %d: %s", tno, rno, why);
             col += span;
         }
     }

@@ -52,9 +52,10 @@ static int split_pipe_row(imp_block_t *row, const char *s, size_t n, long line,
         any = true;
         if (!sep_cell(cell, c))
             all_sep = false;
-        if (imp_row_add_cell(row, cell, c, col++, 1, false, errstr, errstr_size) != 0) {
+        char why[128];
+        if (imp_row_add_cell(row, cell, c, col++, 1, false, why, sizeof why) != 0) {
             free(cell);
-            return agg_fail(errstr, errstr_size, "line %ld: %s", line, errstr);
+            return agg_fail(errstr, errstr_size, "line %ld: %s", line, why);
         }
         c = 0;
     }

@@ -52,8 +52,9 @@ int imp_read_text(const char *data, size_t len, imp_doc_t *doc, char *errstr,
         for (size_t k = 0; k <= n; k++) {
             if (k < n && s[k] != '\t')
                 continue;
-            if (imp_row_add_cell(row, s + a, k - a, col++, 1, false, errstr, errstr_size) != 0)
-                return agg_fail(errstr, errstr_size, "line %ld: %s", line, errstr);
+            char why[128];
+            if (imp_row_add_cell(row, s + a, k - a, col++, 1, false, why, sizeof why) != 0)
+                return agg_fail(errstr, errstr_size, "line %ld: %s", line, why);
             a = k + 1;
         }
     }

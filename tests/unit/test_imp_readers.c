@@ -1,0 +1,266 @@
+/* agg-import's readers (docx, Word text export, markdown, CSV) into the table model,
+ * and the interpreter (convert.c) over each: the same table read from every format
+ * gives the same rows. The .docx is built here with libzip from an inline
+ * document.xml (gridSpan, vMerge, two paragraphs in a cell, two tables, a heading
+ * between them). */
+#include "test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include "import.h"
+#include "readers.h"
+
+static const char *cell_text(const imp_doc_t *d, size_t block, size_t cell) {
+    if (block >= d->count || cell >= d->block[block].ncells)
+        return "<none>";
+    return d->block[block].cell[cell].text;
+}
+
+/* Converts doc and returns the result (the caller frees it). */
+static imp_result_t convert(const imp_doc_t *doc) {
+    imp_result_t res;
+    memset(&res, 0, sizeof res);
+    imp_convert_opts_t o = {.goal_rule = IMP_GOALS_AUTO, .goal_depth = 1};
+    char err[200];
+    CHECK_I64(imp_convert(doc, &o, &res, err, sizeof err), 0);
+    return res;
+}
+
+static const imp_out_row_t *row_of(const imp_result_t *r, const char *indicator) {
+    for (size_t i = 0; i < r->nrows; i++)
+        if (strcmp(r->row[i].indicator, indicator) == 0)
+            return &r->row[i];
+    return NULL;
+}
+
+/* The rows every format below must give: 1.1 count, 1.1#2 pct (sub-row), 2.1 mnt. */
+static void expect_rows(const imp_result_t *r) {
+    CHECK_I64(r->nrows, 3);
+    const imp_out_row_t *a = row_of(r, "1.1"), *b = row_of(r, "1.1#2"), *c = row_of(r, "2.1");
+    CHECK(a && b && c);
+    if (!a || !b || !c)
+        return;
+    CHECK_STR(a->goal, "1");
+    CHECK_STR(a->title, "Сургалтын тоо");
+    CHECK_I64(a->unit, AGG_UNIT_COUNT);
+    CHECK_I64(a->target_x100, 400);
+    CHECK_I64(a->achieved_x100, 500);
+    CHECK_I64(a->completion_x100, 12500);
+    CHECK_I64(b->unit, AGG_UNIT_PCT);
+    CHECK_I64(b->achieved_x100, 9880);
+    CHECK_STR(c->goal, "2");
+    CHECK_I64(c->unit, AGG_UNIT_MNT);
+    CHECK_I64(c->target_x100, 27310000000);
+    CHECK(!c->has_completion);
+}
+
+static void text_export(void) {
+    const char *t = "БАЯНГОЛ ДҮҮРГИЙН 2024 ОНЫ ХАГАС ЖИЛИЙН ТАЙЛАН\n"
+                    "Д/д\tАрга хэмжээ\tШалгуур үзүүлэлт\tХүрэх түвшин\tХүрсэн түвшин\tБиелэлтийн хувь\n"
+                    "1\t2\t3\t4\t5\t6\n"
+                    "**Нэг. Сургалт**\n"
+                    "1.1.\t<p>Сургалт</p>\tСургалтын тоо\t4\t5\t125 %\n"
+                    "\tзохион байгуулах\t\t\t\t\n"
+                    "\t\tХамрагдсан хувь\t100%\t98,8%\t\n"
+                    "-----\t---\t---\t--\t--\t--\n"
+                    "Хоёр. Төсөв\n"
+                    "2.1\tТөсөв зарцуулах\tБатлагдсан төсөв\t273.1 сая\t-\t\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_format_detect(t, strlen(t)), IMP_FMT_TEXT);
+    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
+    CHECK(d.loose);
+    CHECK_I64(d.block[0].kind, IMP_PARA);
+    CHECK_STR(cell_text(&d, 4, 1), "Сургалт"); /* <p> removed */
+    CHECK(d.block[7].sep);
+    CHECK_STR(d.block[3].text, "Нэг. Сургалт"); /* ** removed */
+    imp_result_t r = convert(&d);
+    expect_rows(&r);
+    const imp_out_row_t *a = row_of(&r, "1.1");
+    CHECK(a != NULL);
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+static void markdown_in_pieces(void) {
+    const char *t =
+        "# БАЯНГОЛ ДҮҮРГИЙН 2024 ОНЫ ХАГАС ЖИЛИЙН ТАЙЛАН\n\n"
+        "| Д/д | Арга хэмжээ | Шалгуур үзүүлэлт | Хүрэх түвшин | Хүрсэн түвшин | Биелэлтийн хувь |\n"
+        "|---|---|---|---|---|:---:|\n"
+        "| **Нэг. Сургалт** | | | | | |\n"
+        "| 1.1. | Сургалт<br>зохион байгуулах | Сургалтын тоо | 4 | 5 | 125 % |\n"
+        "\n"
+        "| Д/д | Арга хэмжээ | Шалгуур үзүүлэлт | Хүрэх түвшин | Хүрсэн түвшин | Биелэлтийн хувь |\n"
+        "|---|---|---|---|---|---|\n"
+        "| | | Хамрагдсан хувь | 100% | 98,8% | |\n"
+        "\n"
+        "| | | | | | |\n"
+        "|---|---|---|---|---|---|\n"
+        "| Хоёр. Төсөв | | | | | |\n"
+        "| 2.1 | Төсөв \\| зардал | Батлагдсан төсөв | 273.1 сая | - | |\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_format_detect(t, strlen(t)), IMP_FMT_MARKDOWN);
+    CHECK_I64(imp_read_markdown(t, strlen(t), &d, err, sizeof err), 0);
+    CHECK(d.block[2].sep);
+    CHECK_STR(cell_text(&d, 4, 1), "Сургалт зохион байгуулах");
+    imp_result_t r = convert(&d);
+    expect_rows(&r);
+    bool repeated = false;
+    for (size_t i = 0; i < r.nnotes; i++)
+        repeated |= strstr(r.note[i].msg, "the header again") != NULL;
+    CHECK(repeated);
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+static void csv_with_mongolian_headers(void) {
+    const char *t = "\"Д/д\",\"Арга хэмжээ\",\"Шалгуур үзүүлэлт\",\"Хүрэх түвшин\",\"Хүрсэн түвшин\","
+                    "\"Биелэлтийн хувь\"\n"
+                    "Нэг. Сургалт,,,,,\n"
+                    "1.1,\"Сургалт, зохион байгуулах\",Сургалтын тоо,4,5,125 %\n"
+                    ",,Хамрагдсан хувь,100%,\"98,8%\",\n"
+                    "Хоёр. Төсөв,,,,,\n"
+                    "2.1,Төсөв,Батлагдсан төсөв,273.1 сая,-,\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_format_detect(t, strlen(t)), IMP_FMT_CSV);
+    CHECK_I64(imp_read_csv(t, strlen(t), &d, err, sizeof err), 0);
+    CHECK(!d.loose);
+    CHECK_STR(cell_text(&d, 2, 1), "Сургалт, зохион байгуулах");
+    imp_result_t r = convert(&d);
+    expect_rows(&r);
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+/* Writes a .docx holding document.xml xml; returns its bytes (caller frees). */
+static char *make_docx(const char *xml, size_t *len) {
+    char path[] = "/tmp/test_imp_docx.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    int zerr;
+    zip_t *z = zip_open(path, ZIP_TRUNCATE, &zerr);
+    CHECK(z != NULL);
+    zip_source_t *s = z ? zip_source_buffer(z, xml, strlen(xml), 0) : NULL;
+    CHECK(s != NULL);
+    CHECK(z && s && zip_file_add(z, "word/document.xml", s, ZIP_FL_ENC_UTF_8) >= 0);
+    CHECK(z && zip_close(z) == 0);
+    FILE *f = fopen(path, "rb");
+    char *buf = malloc(1 << 16);
+    *len = f && buf ? fread(buf, 1, 1 << 16, f) : 0;
+    if (f)
+        fclose(f);
+    unlink(path);
+    return buf;
+}
+
+#define W "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\""
+#define P(t) "<w:p><w:r><w:t>" t "</w:t></w:r></w:p>"
+#define TC(pr, body) "<w:tc><w:tcPr>" pr "</w:tcPr>" body "</w:tc>"
+
+static void docx_tables(void) {
+    const char *xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document " W "><w:body>"
+        P("БАЯНГОЛ ДҮҮРГИЙН 2024 ОНЫ ХАГАС ЖИЛИЙН ТАЙЛАН")
+        "<w:tbl>"
+        "<w:tr>" TC("", P("Д/д")) TC("", P("Арга хэмжээ")) TC("", P("Шалгуур үзүүлэлт"))
+        TC("<w:gridSpan w:val=\"2\"/>", P("Гүйцэтгэлийн түвшин")) TC("", P("Биелэлтийн хувь")) "</w:tr>"
+        "<w:tr>" TC("", "") TC("", "") TC("", "") TC("", P("Хүрэх түвшин")) TC("", P("Хүрсэн түвшин"))
+        TC("", "") "</w:tr>"
+        "<w:tr>" TC("<w:gridSpan w:val=\"6\"/>", P("Нэг. Сургалт")) "</w:tr>"
+        "<w:tr>" TC("<w:vMerge w:val=\"restart\"/>", P("1.1."))
+        TC("", P("Сургалт") P("зохион байгуулах")) TC("", P("Сургалтын тоо")) TC("", P("4"))
+        TC("", "<w:p><w:r><w:t>5</w:t></w:r><w:r><w:delText>9</w:delText></w:r></w:p>")
+        TC("", P("125 %")) "</w:tr>"
+        "<w:tr>" TC("<w:vMerge/>", "") TC("", "") TC("", P("Хамрагдсан хувь")) TC("", P("100%"))
+        TC("", P("98,8%")) TC("", "") "</w:tr>"
+        "</w:tbl>"
+        P("Хоёр. Төсөв")
+        "<w:tbl><w:tr>" TC("", P("Д/д")) TC("", P("Арга хэмжээ")) TC("", P("Шалгуур үзүүлэлт"))
+        TC("", P("Хүрэх түвшин")) TC("", P("Хүрсэн түвшин")) TC("", P("Биелэлтийн хувь")) "</w:tr>"
+        "<w:tr>" TC("", P("2.1")) TC("", P("Төсөв")) TC("", P("Батлагдсан төсөв"))
+        TC("", P("273.1 сая")) TC("", P("-")) TC("", "") "</w:tr></w:tbl>"
+        "</w:body></w:document>";
+    size_t len = 0;
+    char *data = make_docx(xml, &len);
+    CHECK(data != NULL && len > 0);
+    if (!data)
+        return;
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[300];
+    CHECK_I64(imp_format_detect(data, len), IMP_FMT_DOCX);
+    CHECK_I64(imp_read_docx(data, len, &d, err, sizeof err), 0);
+    CHECK(!d.loose);
+    CHECK_I64(d.block[1].table, 1);
+    CHECK_I64(d.block[1].cell[3].span, 2);
+    CHECK_I64(d.block[1].cell[4].col, 5); /* after the span */
+    CHECK_STR(cell_text(&d, 4, 1), "Сургалт зохион байгуулах");
+    CHECK_STR(cell_text(&d, 4, 4), "5"); /* deleted text is not read */
+    CHECK(d.block[5].cell[0].vmerge_cont);
+    char where[48];
+    imp_where(&d.block[4], 2, where, sizeof where);
+    CHECK_STR(where, "table 1 row 4 cell 3");
+    imp_result_t r = convert(&d);
+    expect_rows(&r);
+    imp_result_free(&r);
+    imp_doc_free(&d);
+    free(data);
+}
+
+static void docx_errors(void) {
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[300];
+    CHECK_I64(imp_read_docx("PK\x03\x04garbage", 11, &d, err, sizeof err), -1);
+    CHECK(strstr(err, "zip") != NULL);
+    imp_doc_free(&d);
+    size_t len;
+    char *data = make_docx("<w:document " W "><w:body><w:p>", &len);
+    memset(&d, 0, sizeof d);
+    CHECK_I64(imp_read_docx(data, len, &d, err, sizeof err), -1);
+    CHECK(strstr(err, "not well-formed") != NULL);
+    imp_doc_free(&d);
+    free(data);
+    data = make_docx("<?xml version=\"1.0\"?><other/>", &len);
+    memset(&d, 0, sizeof d);
+    CHECK_I64(imp_read_docx(data, len, &d, err, sizeof err), -1);
+    CHECK(strstr(err, "w:body") != NULL);
+    imp_doc_free(&d);
+    free(data);
+}
+
+static void hostile_text(void) {
+    /* very long lines, many columns, control bytes: bounded, no crash */
+    size_t n = 200000;
+    char *t = malloc(n + 1);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++)
+        t[i] = i % 7 == 0 ? '\t' : i % 1000 == 999 ? '\n' : 'x';
+    t[n] = '\0';
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    int rc = imp_read_text(t, n, &d, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "columns") != NULL);
+    imp_doc_free(&d);
+    memset(&d, 0, sizeof d);
+    CHECK_I64(imp_read_text("a\0b\tc", 5, &d, err, sizeof err), -1);
+    CHECK(strstr(err, "NUL") != NULL);
+    imp_doc_free(&d);
+    free(t);
+}
+
+TEST_MAIN(TEST(text_export), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+          TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
