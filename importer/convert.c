@@ -37,14 +37,8 @@
 #include "agg/log.h"
 
 int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const char *fmt, ...) {
-    if (res->nnotes == res->notes_cap) {
-        size_t cap = res->notes_cap ? res->notes_cap * 2 : 64;
-        imp_note_t *n = realloc(res->note, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        res->note = n;
-        res->notes_cap = cap;
-    }
+    if (imp_grow(&res->note, &res->notes_cap, res->nnotes, sizeof *res->note) != 0)
+        return -1;
     va_list ap;
     va_start(ap, fmt);
     char *msg = NULL;
@@ -181,14 +175,8 @@ static int seen_next(conv_t *cv, const char *base) {
     for (size_t i = 0; i < cv->nseen; i++)
         if (strcmp(cv->seen[i].base, base) == 0)
             return ++cv->seen[i].n;
-    if (cv->nseen == cv->seen_cap) {
-        size_t cap = cv->seen_cap ? cv->seen_cap * 2 : 64;
-        void *p = realloc(cv->seen, cap * sizeof *cv->seen);
-        if (p == NULL)
-            return -1;
-        cv->seen = p;
-        cv->seen_cap = cap;
-    }
+    if (imp_grow(&cv->seen, &cv->seen_cap, cv->nseen, sizeof *cv->seen) != 0)
+        return -1;
     snprintf(cv->seen[cv->nseen].base, sizeof cv->seen[0].base, "%s", base);
     cv->seen[cv->nseen].n = 1;
     cv->nseen++;
@@ -400,15 +388,9 @@ static int emit(conv_t *cv, pending_t *p) {
             snprintf(cv->last_quarters, sizeof cv->last_quarters, "%s", r.quarters);
     }
 
-    if (res->nrows == res->rows_cap) {
-        size_t cap = res->rows_cap ? res->rows_cap * 2 : 64;
-        imp_out_row_t *rows = realloc(res->row, cap * sizeof *rows);
-        if (rows == NULL) {
-            free(title);
-            return -1;
-        }
-        res->row = rows;
-        res->rows_cap = cap;
+    if (imp_grow(&res->row, &res->rows_cap, res->nrows, sizeof *res->row) != 0) {
+        free(title);
+        return -1;
     }
     res->row[res->nrows++] = r;
 
@@ -775,14 +757,8 @@ static bool same_header(const conv_t *cv, grid_t *g) {
 
 static int add_title(conv_t *cv, const char *text, const imp_block_t *b) {
     imp_result_t *res = cv->res;
-    if (res->ntitle == res->title_cap) {
-        size_t cap = res->title_cap ? res->title_cap * 2 : 32;
-        imp_title_line_t *t = realloc(res->title, cap * sizeof *t);
-        if (t == NULL)
-            return -1;
-        res->title = t;
-        res->title_cap = cap;
-    }
+    if (imp_grow(&res->title, &res->title_cap, res->ntitle, sizeof *res->title) != 0)
+        return -1;
     imp_title_line_t *t = &res->title[res->ntitle++];
     t->text = text;
     imp_where(b, -1, t->where, sizeof t->where);

@@ -4,6 +4,7 @@
  * again or with an empty header row: the interpreter skips a repeated header and empty
  * rows, so the pieces read as one table. Other lines are paragraphs. */
 #include "readers.h"
+#include "text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,20 +68,12 @@ static int split_pipe_row(imp_block_t *row, const char *s, size_t n, long line,
 int imp_read_markdown(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                       size_t errstr_size) {
     doc->loose = true;
-    long line = 0;
-    size_t i = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;
-    while (i < len) {
-        const char *nl = memchr(data + i, '\n', len - i);
-        size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
-        const char *s = data + i;
-        i += n + (nl != NULL);
-        line++;
-        if (n && s[n - 1] == '\r')
-            n--;
-        if (memchr(s, '\0', n) != NULL)
-            return agg_fail(errstr, errstr_size, "line %ld: a NUL byte (binary file?)", line);
+    imp_lines_t it = {.data = data, .len = len};
+    const char *s;
+    size_t n;
+    int lrc;
+    while ((lrc = imp_lines_next(&it, &s, &n, errstr, errstr_size)) > 0) {
+        long line = it.line;
         size_t k = 0;
         while (k < n && s[k] == ' ')
             k++;
@@ -93,5 +86,5 @@ int imp_read_markdown(const char *data, size_t len, imp_doc_t *doc, char *errstr
             return -1;
         }
     }
-    return 0;
+    return lrc;
 }

@@ -3,6 +3,7 @@
 #include "table.h"
 #include "text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +20,29 @@ static char *clean_dup(const char *text, size_t len) {
     return s;
 }
 
+int imp_grow(void *arr, size_t *cap, size_t count, size_t elem) {
+    if (count < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    if (ncap > SIZE_MAX / elem)
+        return -1;
+    void **p = arr;
+    void *n = realloc(*p, ncap * elem);
+    if (n == NULL)
+        return -1;
+    *p = n;
+    *cap = ncap;
+    return 0;
+}
+
 static int grow_blocks(imp_doc_t *doc, char *errstr, size_t errstr_size) {
     if (doc->count < doc->cap)
         return 0;
     if (doc->count >= IMP_BLOCKS_MAX)
         return agg_fail(errstr, errstr_size, "more than %d paragraphs and rows",
                         IMP_BLOCKS_MAX);
-    size_t cap = doc->cap ? doc->cap * 2 : 64;
-    imp_block_t *b = realloc(doc->block, cap * sizeof *b);
-    if (b == NULL)
+    if (imp_grow(&doc->block, &doc->cap, doc->count, sizeof *doc->block) != 0)
         return agg_fail(errstr, errstr_size, "out of memory");
-    doc->block = b;
-    doc->cap = cap;
     return 0;
 }
 
@@ -67,14 +79,8 @@ int imp_row_add_cell(imp_block_t *row, const char *text, size_t len, int col, in
                      bool vmerge_cont, char *errstr, size_t errstr_size) {
     if (col < 0 || col >= IMP_CELLS_MAX || span < 1 || span > IMP_CELLS_MAX - col)
         return agg_fail(errstr, errstr_size, "more than %d columns", IMP_CELLS_MAX);
-    if (row->ncells == row->cap) {
-        size_t cap = row->cap ? row->cap * 2 : 8;
-        imp_cell_t *c = realloc(row->cell, cap * sizeof *c);
-        if (c == NULL)
-            return agg_fail(errstr, errstr_size, "out of memory");
-        row->cell = c;
-        row->cap = cap;
-    }
+    if (imp_grow(&row->cell, &row->cap, row->ncells, sizeof *row->cell) != 0)
+        return agg_fail(errstr, errstr_size, "out of memory");
     char *s = clean_dup(text, len);
     if (s == NULL)
         return agg_fail(errstr, errstr_size, "out of memory");

@@ -53,6 +53,11 @@ int imp_row_add_cell(imp_block_t *row, const char *text, size_t len, int col, in
                      bool vmerge_cont, char *errstr, size_t errstr_size);
 void imp_doc_free(imp_doc_t *doc);
 
+/* Makes room for one more element in the array *arr of *cap elements of elem bytes
+ * holding count: doubles the capacity (first 64). Returns 0, or -1 on out of memory
+ * (the array is unchanged). */
+int imp_grow(void *arr, size_t *cap, size_t count, size_t elem);
+
 /* "line 12", "table 2 row 5" or "paragraph 3" (and " cell 3" when cell >= 0, 1-based
  * grid column). */
 void imp_where(const imp_block_t *b, int cell, char *buf, size_t bufsz);

@@ -3,6 +3,7 @@
  * no document we have seen. */
 #include "text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Appends n bytes to dst if they fit (keeping room for the NUL); returns 0 or -1. */
@@ -268,4 +269,27 @@ const char *imp_text_excerpt(const char *s, size_t max, char *buf, size_t bufsz)
         memcpy(buf + n, "\xE2\x80\xA6", 3), n += 3;
     buf[n] = '\0';
     return buf;
+}
+
+int imp_lines_next(imp_lines_t *it, const char **s, size_t *n, char *errstr,
+                   size_t errstr_size) {
+    if (it->pos == 0 && it->len >= 3 && memcmp(it->data, "\xEF\xBB\xBF", 3) == 0)
+        it->pos = 3;
+    if (it->pos >= it->len)
+        return 0;
+    const char *b = it->data + it->pos;
+    size_t left = it->len - it->pos;
+    const char *nl = memchr(b, '\n', left);
+    size_t k = nl ? (size_t)(nl - b) : left;
+    it->pos += k + (nl != NULL);
+    it->line++;
+    if (k && b[k - 1] == '\r')
+        k--;
+    if (memchr(b, '\0', k) != NULL) {
+        snprintf(errstr, errstr_size, "line %ld: a NUL byte (binary file?)", it->line);
+        return -1;
+    }
+    *s = b;
+    *n = k;
+    return 1;
 }

@@ -32,6 +32,19 @@ size_t imp_text_utf8_prefix(const char *s, size_t len, size_t max);
  * (bufsz >= max + 4). Returns buf. For quoting cells in messages. */
 const char *imp_text_excerpt(const char *s, size_t max, char *buf, size_t bufsz);
 
+/* Lines of a text input, for the line-based readers: LF or CRLF ends, a UTF-8 BOM at
+ * the start skipped. */
+typedef struct {
+    const char *data;
+    size_t len, pos;
+    long line; /* 1-based number of the line last returned */
+} imp_lines_t;
+
+/* The next line (without its end) in *s, *n. Returns 1, 0 at the end, or -1 when the
+ * line holds a NUL byte (reason with the line number in errstr: a binary file). */
+int imp_lines_next(imp_lines_t *it, const char **s, size_t *n, char *errstr,
+                   size_t errstr_size);
+
 /* Whether s is a measure number: 1 to 5 groups of 1-3 digits joined by '.', with an
  * optional trailing '.' ("3.2.1", "1.1.", "7"). *norm gets it without the trailing dot. */
 bool imp_measure_number(const char *s, size_t len, char *norm, size_t normsz);

@@ -4,6 +4,7 @@
  * continuation lines (convert.c). Lines of dashes separate page parts; a line without a
  * tab is a paragraph (a title, a heading, a description). */
 #include "readers.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -24,20 +25,12 @@ static bool dash_line(const char *s, size_t n) {
 int imp_read_text(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                   size_t errstr_size) {
     doc->loose = true;
-    long line = 0;
-    size_t i = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;
-    while (i < len) {
-        const char *nl = memchr(data + i, '\n', len - i);
-        size_t n = nl ? (size_t)(nl - (data + i)) : len - i;
-        const char *s = data + i;
-        i += n + (nl != NULL);
-        line++;
-        if (n && s[n - 1] == '\r')
-            n--;
-        if (memchr(s, '\0', n) != NULL)
-            return agg_fail(errstr, errstr_size, "line %ld: a NUL byte (binary file?)", line);
+    imp_lines_t it = {.data = data, .len = len};
+    const char *s;
+    size_t n;
+    int lrc;
+    while ((lrc = imp_lines_next(&it, &s, &n, errstr, errstr_size)) > 0) {
+        long line = it.line;
         if (memchr(s, '\t', n) == NULL) {
             if (n && imp_doc_add_para(doc, s, n, line, errstr, errstr_size) != 0)
                 return -1;
@@ -58,5 +51,5 @@ int imp_read_text(const char *data, size_t len, imp_doc_t *doc, char *errstr,
             a = k + 1;
         }
     }
-    return 0;
+    return lrc;
 }

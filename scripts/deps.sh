@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the local stack need, and only what is missing:
-#   - Debian packages: compiler, librdkafka, protobuf-c, hiredis, redis, kcat, Java, Maven
+#   - Debian packages: compiler, librdkafka, protobuf-c, hiredis, libzip and libxml2
+#     (agg-import reads .docx), redis, kcat, Java, Maven
 #   - the jars of a Kafka 3.9.1 broker, fetched from Maven Central into a cache folder
 #     (Debian has no Kafka package, and Maven Central is the one place we can reach).
 # Idempotent and quiet: when everything is there it prints nothing and takes well under
@@ -55,6 +56,7 @@ command -v make >/dev/null 2>&1 || want+=(make)
 # Debian 12 (kafkacat is a transitional package there); either command is accepted.
 while read -r p; do want+=("$p"); done < <(missing_pkgs \
     librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev \
+    libzip-dev libxml2-dev \
     redis-server redis-tools pkg-config)
 if ! command -v kcat >/dev/null 2>&1 && ! command -v kafkacat >/dev/null 2>&1; then
     want+=(kcat)
