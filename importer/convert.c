@@ -30,6 +30,7 @@
 #include "value.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,7 @@ typedef struct {
     pending_t cur;
     char last_base[AGG_INDICATOR_MAX + 1];
     char last_quarters[32];
-    /* indicator base -> times seen, for #2 */
+    /* indicator base -> times seen, for #2 (hash table, n = 0 is an empty slot) */
     struct {
         char base[AGG_INDICATOR_MAX + 1];
         int n;
@@ -171,14 +172,43 @@ typedef struct {
 
 static int col(const conv_t *cv, imp_col_t k) { return cv->have_map ? cv->map.col_of[k] : -1; }
 
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* How many times base has been seen, this one included. The open-addressing table is
+ * kept at most half full so that a document of many rows stays linear. -1 on out of
+ * memory. */
 static int seen_next(conv_t *cv, const char *base) {
-    for (size_t i = 0; i < cv->nseen; i++)
-        if (strcmp(cv->seen[i].base, base) == 0)
-            return ++cv->seen[i].n;
-    if (imp_grow(&cv->seen, &cv->seen_cap, cv->nseen, sizeof *cv->seen) != 0)
-        return -1;
-    snprintf(cv->seen[cv->nseen].base, sizeof cv->seen[0].base, "%s", base);
-    cv->seen[cv->nseen].n = 1;
+    if (2 * (cv->nseen + 1) > cv->seen_cap) {
+        size_t cap = cv->seen_cap ? cv->seen_cap * 2 : 256;
+        void *t = calloc(cap, sizeof *cv->seen);
+        if (t == NULL)
+            return -1;
+        __typeof__(cv->seen) old = cv->seen, nt = t;
+        for (size_t i = 0; i < cv->seen_cap; i++) {
+            if (old[i].n == 0)
+                continue;
+            size_t k = fnv1a(old[i].base) & (cap - 1);
+            while (nt[k].n)
+                k = (k + 1) & (cap - 1);
+            nt[k] = old[i];
+        }
+        free(old);
+        cv->seen = nt;
+        cv->seen_cap = cap;
+    }
+    size_t k = fnv1a(base) & (cv->seen_cap - 1);
+    while (cv->seen[k].n) {
+        if (strcmp(cv->seen[k].base, base) == 0)
+            return ++cv->seen[k].n;
+        k = (k + 1) & (cv->seen_cap - 1);
+    }
+    snprintf(cv->seen[k].base, sizeof cv->seen[k].base, "%s", base);
+    cv->seen[k].n = 1;
     cv->nseen++;
     return 1;
 }
