@@ -675,6 +675,13 @@ static bool row_number(const conv_t *cv, const grid_t *g, char *base, size_t bas
         return true;
     }
     if (num[0] == '\0' || numc < 0) {
+        /* the number written into the measure text, the number cell empty or missing;
+         * only a dotted one ("3.2.1 Хяналт ..."), since "5 ажил" is prose */
+        if (ln && strchr(inner, '.')) {
+            snprintf(base, basesz, "%s", inner);
+            *how = "number opening the measure text";
+            return true;
+        }
         char f[128];
         imp_text_fold(meas, strlen(meas) < 100 ? strlen(meas) : 100, f, sizeof f, false);
         static const char am[] = "арга хэмжээ ";

@@ -146,6 +146,19 @@ static const char *split_number(const char *tok, size_t n, bool scaled, char *ip
     return NULL;
 }
 
+/* Whether the space at s[i] ends the number rather than separating thousands: it does
+ * unless the token so far is digits only (1-3 of them, or whole 3-digit groups) and
+ * exactly three digits follow, then a non-digit. */
+static bool spaced_stop(const char *s, size_t i, size_t lead, size_t tn, const char *tok) {
+    if (lead == 0 || lead > 3 || (tn - lead) % 3 != 0)
+        return true;
+    for (size_t k = 0; k < tn; k++)
+        if (!is_digit(tok[k]))
+            return true;
+    return !(is_digit(s[i + 1]) && is_digit(s[i + 2]) && is_digit(s[i + 3]) &&
+             !is_digit(s[i + 4]));
+}
+
 void imp_value_parse(const char *cell, imp_value_t *v) {
     char buf[512];
     const char *s = strip(cell, buf, sizeof buf);
@@ -173,10 +186,28 @@ void imp_value_parse(const char *cell, imp_value_t *v) {
         text(v, digits ? "a number inside text" : "prose, not a number");
         return;
     }
-    size_t t0 = i;
-    while (is_digit(s[i]) || ((s[i] == ',' || s[i] == '.') && is_digit(s[i + 1])))
-        i++;
-    size_t tn = i - t0;
+    /* The number token; a space (or, cleaned, a no-break space) before exactly three
+     * digits after a first group of one to three is a thousands separator too
+     * ("13 301 381 100"), so "78 72,9%" stays two quantities. */
+    char tok[64];
+    size_t tn = 0, lead = 0;
+    bool spaced = false;
+    while (is_digit(s[i]) || ((s[i] == ',' || s[i] == '.') && is_digit(s[i + 1])) ||
+           (s[i] == ' ' && !spaced_stop(s, i, lead, tn, tok))) {
+        if (s[i] == ' ') {
+            spaced = true;
+            i++;
+            continue;
+        }
+        if (tn + 1 >= sizeof tok) {
+            text(v, "number out of range");
+            return;
+        }
+        if (!spaced && is_digit(s[i]) && tn == lead)
+            lead++;
+        tok[tn++] = s[i++];
+    }
+    tok[tn] = '\0';
     i = skip_spaces(s, i);
     size_t w;
     if (s[i] == '%') {
@@ -215,7 +246,8 @@ void imp_value_parse(const char *cell, imp_value_t *v) {
     }
     char ip[24], fp[24];
     size_t ni, nf;
-    const char *why = split_number(s + t0, tn, v->scale != 0, ip, &ni, fp, &nf, &v->thousands);
+    const char *why = split_number(tok, tn, v->scale != 0, ip, &ni, fp, &nf, &v->thousands);
+    v->thousands |= spaced;
     if (why != NULL) {
         int scale = v->scale;
         text(v, why);

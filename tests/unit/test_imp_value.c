@@ -44,6 +44,13 @@ static void thousands_separators(void) {
     NUM("20.249", 2024900, 0, 0);        /* followers, a dot as separator */
     NUM("1.234,5", 123450, 0, 0);        /* thousands dot, decimal comma */
     NUM("1,234.5", 123450, 0, 0);
+    NUM("13 301 381 100", 1330138110000, 0, 0); /* spaces as separators */
+    NUM("1 081", 108100, 0, 0);
+    NUM("1 234,5", 123450, 0, 0);
+    NUM("12 000 сая төгрөг", 1200000000000, 0, 1);
+    KIND("78 72,9%", IMP_VAL_TEXT);      /* two quantities, not a grouping */
+    KIND("17 68,0%", IMP_VAL_TEXT);
+    KIND("1 08", IMP_VAL_TEXT);
     KIND("1,2,3", IMP_VAL_TEXT);         /* groups of one digit: not a number */
     KIND("1234,567", IMP_VAL_TEXT);      /* three decimals, not a grouping */
 }
