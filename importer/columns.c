@@ -32,8 +32,12 @@ imp_col_t imp_header_kind(const char *text) {
     if (strcmp(f, "дд") == 0 || strcmp(f, "№") == 0 || strcmp(f, "дугаар") == 0 ||
         strcmp(f, "ддугаар") == 0)
         return IMP_COL_NUM;
-    if ((starts(f, "биел") || starts(f, "гүйцэтгэлийнхувь")) && has(f, "хувь"))
+    if ((starts(f, "биел") || starts(f, "гүйцэтгэлийнхувь")) &&
+        (has(f, "хувь") || has(f, "хувиар") || has(f, "%")))
         return IMP_COL_COMPLETION;
+    /* the strategic goal (1-4) is the parent of an objective, not part of a record */
+    if (starts(f, "стратегийнтөлөвлөгөөнийзорилго"))
+        return IMP_COL_IGNORED;
     if (has(f, "хүрсэн"))
         return IMP_COL_ACHIEVED;
     if (has(f, "суурь"))
@@ -45,7 +49,7 @@ imp_col_t imp_header_kind(const char *text) {
     if (has(f, "аргахэмжээ") || has(f, "үйлажиллагаа") || starts(f, "стратеги") ||
         has(f, "хөтөлбөр"))
         return IMP_COL_MEASURE;
-    if (strcmp(f, "зорилт") == 0 || strcmp(f, "зорилго") == 0)
+    if (strcmp(f, "зорилт") == 0 || strcmp(f, "зорилго") == 0 || strcmp(f, "зорилтынкод") == 0)
         return IMP_COL_GOAL;
     if (has(f, "дуусах"))
         return IMP_COL_PERIOD_END;
@@ -175,13 +179,14 @@ int imp_colmap_build(imp_colmap_t *m, char *const *h1, char *const *h2, int ncol
         m->kind[c] = k;
         m->col_of[k] = c;
     }
-    bool has_id = m->col_of[IMP_COL_NUM] >= 0 || m->col_of[IMP_COL_MEASURE] >= 0;
+    bool has_id = m->col_of[IMP_COL_NUM] >= 0 || m->col_of[IMP_COL_MEASURE] >= 0 ||
+                  m->col_of[IMP_COL_CRITERION] >= 0;
     bool has_val = m->col_of[IMP_COL_BASELINE] >= 0 || m->col_of[IMP_COL_TARGET] >= 0 ||
-                   m->col_of[IMP_COL_ACHIEVED] >= 0 || m->col_of[IMP_COL_CRITERION] >= 0;
+                   m->col_of[IMP_COL_ACHIEVED] >= 0 || m->col_of[IMP_COL_COMPLETION] >= 0;
     if (!has_id || !has_val) {
         size_t used = (size_t)snprintf(errstr, errstr_size,
-                                       "columns not recognised (need Д/д or a measure column, "
-                                       "and a criterion or level column); headers found:");
+                                       "columns not recognised (need Д/д, a measure or a "
+                                       "criterion column, and a level column); headers found:");
         for (int c = 0; c < ncols && used < errstr_size; c++)
             used += (size_t)snprintf(errstr + used, errstr_size - used, " [%s]",
                                      m->label[c]);

@@ -154,6 +154,9 @@ typedef struct {
     char goal_src[3][64];
     bool goal_set[3];
     pending_t cur;
+    /* the objective column (Зорилт), when the table has one: its last filled cell */
+    char goal_col[AGG_GOAL_MAX + 1];
+    char goal_col_src[48];
     char last_base[AGG_INDICATOR_MAX + 1];
     char last_quarters[32];
     /* indicator base -> times seen, for #2 (hash table, n = 0 is an empty slot) */
@@ -283,7 +286,10 @@ static int emit(conv_t *cv, pending_t *p) {
     char goal_why[96];
     const char *hg, *hsrc;
     goal_in_force(cv, &hg, &hsrc);
-    if (cv->o->goal_rule != IMP_GOALS_NUMBER && hg != NULL) {
+    if (cv->o->goal_rule != IMP_GOALS_NUMBER && cv->goal_col[0]) {
+        snprintf(goal, sizeof goal, "%s", cv->goal_col);
+        snprintf(goal_why, sizeof goal_why, "objective column at %s", cv->goal_col_src);
+    } else if (cv->o->goal_rule != IMP_GOALS_NUMBER && hg != NULL) {
         snprintf(goal, sizeof goal, "%s", hg);
         snprintf(goal_why, sizeof goal_why, "heading at %s", hsrc);
     } else if (cv->o->goal_rule == IMP_GOALS_HEADING) {
@@ -661,6 +667,8 @@ static bool row_number(const conv_t *cv, const grid_t *g, char *base, size_t bas
     int numc = col(cv, IMP_COL_NUM);
     const char *num = gt(g, numc >= 0 ? numc : 0);
     const char *meas = gt(g, col(cv, IMP_COL_MEASURE));
+    if (col(cv, IMP_COL_MEASURE) < 0)
+        meas = gt(g, col(cv, IMP_COL_CRITERION)); /* "1.1 Сургалтын тоо" */
     char norm[AGG_INDICATOR_MAX + 1], inner[AGG_INDICATOR_MAX + 1];
     *how = "number cell";
     size_t ln = leading_number(meas, inner, sizeof inner);
@@ -759,6 +767,7 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
     }
     cv->map = m;
     cv->have_map = true;
+    cv->goal_col[0] = '\0';
     cv->map_bad = false;
     cv->dropped_col = cv->loose ? find_dropped_col(cv, doc, *i + 1) : -1;
     char list[1024];
@@ -889,6 +898,27 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
         goto out;
     }
 
+    int gc = col(cv, IMP_COL_GOAL);
+    if (gc >= 0 && g.cell[gc]) {
+        /* "6.1", "Зорилт 6.1", "6.1. Хяналт ...": the objective of this row and the
+         * rows under it (a vertically merged cell is empty below its first row) */
+        char gcode[AGG_GOAL_MAX + 1];
+        int glevel;
+        const char *gtext = g.cell[gc];
+        size_t gl = leading_number(gtext, gcode, sizeof gcode);
+        bool ok = gl || imp_measure_number(gtext, strlen(gtext), gcode, sizeof gcode) ||
+                  imp_heading_parse(gtext, &glevel, gcode, sizeof gcode);
+        if (ok) {
+            /* the row above belongs to the objective before this one */
+            if (flush(cv) != 0)
+                goto fail;
+            snprintf(cv->goal_col, sizeof cv->goal_col, "%s", gcode);
+            snprintf(cv->goal_col_src, sizeof cv->goal_col_src, "%s", where);
+        } else {
+            NOTE(cv, IMP_NOTE_INFO, where, "objective cell '%s' holds no objective number",
+                 ex(gtext));
+        }
+    }
     char base[AGG_INDICATOR_MAX + 1];
     const char *how;
     int numc = col(cv, IMP_COL_NUM);

@@ -262,5 +262,33 @@ static void hostile_text(void) {
     free(t);
 }
 
-TEST_MAIN(TEST(text_export), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* An objective column instead of headings, Д/д restarting per objective, spaces as
+ * thousands separators, "Биелэлт (%)" as the completion column. */
+static void objective_column(void) {
+    const char *t = "Зорилт\tД/д\tШалгуур үзүүлэлт\tХүрэх түвшин\tХүрсэн түвшин\tБиелэлт (%)\n"
+                    "6.1. Хяналт шалгалт\t1\tШалгасан ААНБ-ын тоо\t10\t12\t120\n"
+                    "\t2\tХамрагдсан иргэдийн тоо\t1 200\t1 150\t95,8\n"
+                    "6.2\t1\tОрлого\t12 000 сая төгрөг\t11 500 сая төгрөг\t95,83\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
+    imp_result_t r = convert(&d);
+    CHECK_I64(r.nrows, 3);
+    const imp_out_row_t *a = row_of(&r, "2"), *b = row_of(&r, "1#2");
+    CHECK(a && b);
+    if (a && b) {
+        CHECK_STR(a->goal, "6.1");
+        CHECK_I64(a->unit, AGG_UNIT_PERSON);
+        CHECK_I64(a->target_x100, 120000);
+        CHECK_I64(a->completion_x100, 9580);
+        CHECK_STR(b->goal, "6.2");
+        CHECK_I64(b->unit, AGG_UNIT_MNT);
+        CHECK_I64(b->achieved_x100, 1150000000000);
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+TEST_MAIN(TEST(text_export), TEST(objective_column), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
