@@ -733,15 +733,23 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
             *i = j;
             continue;
         }
-        bool hdr = !have_h2;
-        char norm[AGG_INDICATOR_MAX + 1];
+        /* A second header row: short cells, no measure number, no heading, and a
+         * known header in it or a cell under an empty first-row cell (the span of a
+         * merged header). */
+        bool hdr = !have_h2, known = false;
+        char norm[AGG_INDICATOR_MAX + 1], hcode[AGG_GOAL_MAX + 1];
+        int hlevel;
         for (int c = 0; c < IMP_CELLS_MAX && hdr; c++) {
             if (!t.cell[c])
                 continue;
             if (strlen(t.cell[c]) > 60 ||
-                imp_measure_number(t.cell[c], strlen(t.cell[c]), norm, sizeof norm))
+                imp_measure_number(t.cell[c], strlen(t.cell[c]), norm, sizeof norm) ||
+                imp_heading_parse(t.cell[c], &hlevel, hcode, sizeof hcode))
                 hdr = false;
+            if (imp_header_kind(t.cell[c]) != IMP_COL_NONE || g->cell[c] == NULL)
+                known = true;
         }
+        hdr = hdr && known;
         if (hdr) {
             have_h2 = true;
             h2 = t;

@@ -14,6 +14,7 @@
 #include <zip.h>
 
 #include "agg/log.h"
+#include "docx_numbering.h"
 
 #define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 /* document.xml of a large report is a few MB; this bounds a zip bomb. */
@@ -65,9 +66,37 @@ static void buf_add(buf_t *b, const char *s, size_t n) {
     b->s[b->len] = '\0';
 }
 
+static long attr_int(const xmlNode *n, long def, long max);
+
+/* What the walk needs besides the XML: the list numbering of the document. */
+typedef struct {
+    imp_numbering_t *numbering;
+} docx_t;
+
+static void collect_text(docx_t *d, const xmlNode *n, buf_t *b);
+
+/* A paragraph's text, with the label Word shows for an automatically numbered one
+ * (w:pPr/w:numPr: "3.2.1." in a Д/д cell, "Зорилт 4." before a heading). */
+static void para_text(docx_t *d, const xmlNode *p, buf_t *b) {
+    const xmlNode *np = child_w(child_w(p, "pPr"), "numPr");
+    if (np != NULL) {
+        int ilvl = (int)attr_int(child_w(np, "ilvl"), 0, 8);
+        int num_id = (int)attr_int(child_w(np, "numId"), 0, 1 << 30);
+        char label[128];
+        if (num_id > 0) {
+            imp_numbering_next(d->numbering, num_id, ilvl, label, sizeof label);
+            if (label[0]) {
+                buf_add(b, label, strlen(label));
+                buf_add(b, " ", 1);
+            }
+        }
+    }
+    collect_text(d, p, b);
+}
+
 /* Text of everything under n: w:t runs, w:tab and w:br as spaces, w:p ends as line
  * breaks. Deleted text (w:delText) is not part of the document. */
-static void collect_text(const xmlNode *n, buf_t *b) {
+static void collect_text(docx_t *d, const xmlNode *n, buf_t *b) {
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -84,9 +113,9 @@ static void collect_text(const xmlNode *n, buf_t *b) {
         } else if (is_w(c, "p")) {
             if (b->len)
                 buf_add(b, "\n", 1);
-            collect_text(c, b);
-        } else if (!is_w(c, "delText") && !is_w(c, "instrText")) {
-            collect_text(c, b);
+            para_text(d, c, b);
+        } else if (!is_w(c, "delText") && !is_w(c, "instrText") && !is_w(c, "pPr")) {
+            collect_text(d, c, b);
         }
     }
 }
@@ -104,7 +133,7 @@ static long attr_int(const xmlNode *n, long def, long max) {
     return ok ? x : def;
 }
 
-static int read_table(const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
+static int read_table(docx_t *d, const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
                       size_t errstr_size) {
     int rno = 0;
     for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
@@ -132,7 +161,7 @@ static int read_table(const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
                     xmlFree(v);
             }
             buf_t b = {0};
-            collect_text(tc, &b);
+            collect_text(d, tc, &b);
             if (b.oom) {
                 free(b.s);
                 return agg_fail(errstr, errstr_size, "out of memory");
@@ -151,12 +180,12 @@ static int read_table(const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
 
 /* Paragraphs and tables of the body in document order; content controls (w:sdt) and
  * their w:sdtContent are looked into, since Word wraps whole tables in them. */
-static int walk(const xmlNode *n, int *tno, int *pno, imp_doc_t *doc, char *errstr,
-                size_t errstr_size) {
+static int walk(docx_t *d, const xmlNode *n, int *tno, int *pno, imp_doc_t *doc,
+                char *errstr, size_t errstr_size) {
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (is_w(c, "p")) {
             buf_t b = {0};
-            collect_text(c, &b);
+            para_text(d, c, &b);
             int rc = 0;
             ++*pno; /* body paragraphs are counted as Word shows them, empty ones too */
             if (b.oom)
@@ -167,93 +196,130 @@ static int walk(const xmlNode *n, int *tno, int *pno, imp_doc_t *doc, char *errs
             if (rc != 0)
                 return -1;
         } else if (is_w(c, "tbl")) {
-            if (read_table(c, ++*tno, doc, errstr, errstr_size) != 0)
+            if (read_table(d, c, ++*tno, doc, errstr, errstr_size) != 0)
                 return -1;
         } else if (is_w(c, "sdt") || is_w(c, "sdtContent") || is_w(c, "customXml")) {
-            if (walk(c, tno, pno, doc, errstr, errstr_size) != 0)
+            if (walk(d, c, tno, pno, doc, errstr, errstr_size) != 0)
                 return -1;
         }
     }
     return 0;
 }
 
-/* word/document.xml out of the zip into a malloc'ed buffer (caller frees). */
-static char *read_document_xml(const char *data, size_t len, size_t *out_len, char *errstr,
-                               size_t errstr_size) {
+/* One part of the zip into a malloc'ed, NUL-terminated buffer (caller frees). A part
+ * that is missing gives NULL with *missing set (errstr untouched); any other failure
+ * NULL with the reason in errstr. */
+static char *read_part(zip_t *za, const char *name, size_t *out_len, bool *missing,
+                       char *errstr, size_t errstr_size) {
+    *missing = false;
+    zip_int64_t idx = zip_name_locate(za, name, 0);
+    if (idx < 0) {
+        *missing = true;
+        return NULL;
+    }
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
+        agg_fail(errstr, errstr_size, "%s: %s", name, zip_strerror(za));
+        return NULL;
+    }
+    if (st.size > DOCX_XML_MAX) {
+        agg_fail(errstr, errstr_size, "%s: larger than %u bytes", name, DOCX_XML_MAX);
+        return NULL;
+    }
+    char *xml = malloc((size_t)st.size + 1);
+    if (xml == NULL) {
+        agg_fail(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
+    if (zf == NULL) {
+        agg_fail(errstr, errstr_size, "%s: %s", name, zip_strerror(za));
+        free(xml);
+        return NULL;
+    }
+    /* Read up to the declared size, and check that it was the real size. */
+    zip_uint64_t total = 0;
+    zip_int64_t got = 0;
+    while (total < st.size) {
+        got = zip_fread(zf, xml + total, st.size - total);
+        if (got <= 0)
+            break;
+        total += (zip_uint64_t)got;
+    }
+    bool ok = got >= 0 && total == st.size;
+    if (!ok)
+        agg_fail(errstr, errstr_size, "%s: %s", name,
+                 got < 0 ? zip_file_strerror(zf) : "shorter than its size");
+    if (zip_fclose(zf) != 0 && ok) {
+        agg_fail(errstr, errstr_size, "%s: damaged (CRC)", name);
+        ok = false;
+    }
+    if (!ok) {
+        free(xml);
+        return NULL;
+    }
+    xml[st.size] = '\0';
+    *out_len = (size_t)st.size;
+    return xml;
+}
+
+/* document.xml and numbering.xml (optional) out of the .docx in memory. */
+static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_len,
+                      char **num_xml, size_t *num_len, char *errstr, size_t errstr_size) {
+    *doc_xml = *num_xml = NULL;
+    *num_len = 0;
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
     if (src == NULL) {
         agg_fail(errstr, errstr_size, "not a zip file: %s", zip_error_strerror(&ze));
         zip_error_fini(&ze);
-        return NULL;
+        return -1;
     }
     zip_t *za = zip_open_from_source(src, ZIP_RDONLY, &ze);
     if (za == NULL) {
         agg_fail(errstr, errstr_size, "not a .docx (zip): %s", zip_error_strerror(&ze));
         zip_source_free(src);
         zip_error_fini(&ze);
-        return NULL;
+        return -1;
     }
     zip_error_fini(&ze);
-    char *xml = NULL;
-    zip_int64_t idx = zip_name_locate(za, "word/document.xml", 0);
-    zip_stat_t st;
-    zip_stat_init(&st);
-    if (idx < 0) {
-        agg_fail(errstr, errstr_size, "not a .docx: no word/document.xml in the zip");
-    } else if (zip_stat_index(za, (zip_uint64_t)idx, 0, &st) != 0 ||
-               !(st.valid & ZIP_STAT_SIZE)) {
-        agg_fail(errstr, errstr_size, "word/document.xml: %s", zip_strerror(za));
-    } else if (st.size > DOCX_XML_MAX) {
-        agg_fail(errstr, errstr_size, "word/document.xml: larger than %u bytes", DOCX_XML_MAX);
-    } else if ((xml = malloc((size_t)st.size + 1)) == NULL) {
-        agg_fail(errstr, errstr_size, "out of memory");
+    bool missing;
+    int rc = 0;
+    *doc_xml = read_part(za, "word/document.xml", doc_len, &missing, errstr, errstr_size);
+    if (*doc_xml == NULL) {
+        if (missing)
+            agg_fail(errstr, errstr_size, "not a .docx: no word/document.xml in the zip");
+        rc = -1;
     } else {
-        zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
-        zip_int64_t got = -1;
-        if (zf == NULL) {
-            agg_fail(errstr, errstr_size, "word/document.xml: %s", zip_strerror(za));
-        } else {
-            /* Read up to the declared size, and check that it was the real size. */
-            zip_uint64_t total = 0;
-            while (total < st.size) {
-                got = zip_fread(zf, xml + total, st.size - total);
-                if (got <= 0)
-                    break;
-                total += (zip_uint64_t)got;
-            }
-            if (got < 0 || total != st.size)
-                agg_fail(errstr, errstr_size, "word/document.xml: %s",
-                         got < 0 ? zip_file_strerror(zf) : "shorter than its size");
-            else
-                got = (zip_int64_t)total;
-            if (zip_fclose(zf) != 0 && got >= 0) {
-                agg_fail(errstr, errstr_size, "word/document.xml: damaged (CRC)");
-                got = -1;
-            }
-        }
-        if (got < 0 || (zip_uint64_t)got != st.size) {
-            free(xml);
-            xml = NULL;
-        } else {
-            xml[st.size] = '\0';
-            *out_len = (size_t)st.size;
+        *num_xml = read_part(za, "word/numbering.xml", num_len, &missing, errstr, errstr_size);
+        if (*num_xml == NULL && !missing) {
+            free(*doc_xml);
+            *doc_xml = NULL;
+            rc = -1;
         }
     }
     zip_discard(za); /* read-only: nothing to write back; frees src too */
-    return xml;
+    return rc;
 }
 
 int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                   size_t errstr_size) {
     doc->loose = false;
-    size_t xlen = 0;
-    char *xml = read_document_xml(data, len, &xlen, errstr, errstr_size);
-    if (xml == NULL)
+    size_t xlen = 0, nlen = 0;
+    char *xml, *nxml;
+    if (read_parts(data, len, &xml, &xlen, &nxml, &nlen, errstr, errstr_size) != 0)
         return -1;
+    docx_t d = {.numbering = imp_numbering_new(nxml, nlen)};
+    free(nxml);
+    if (d.numbering == NULL) {
+        free(xml);
+        return agg_fail(errstr, errstr_size, "out of memory");
+    }
     if (xlen > (size_t)INT32_MAX) {
         free(xml);
+        imp_numbering_free(d.numbering);
         return agg_fail(errstr, errstr_size, "word/document.xml: too large");
     }
     xmlDoc *x = xmlReadMemory(xml, (int)xlen, "word/document.xml", NULL,
@@ -261,7 +327,8 @@ int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
     free(xml);
     if (x == NULL) {
         const xmlError *e = xmlGetLastError();
-        return agg_fail(errstr, errstr_size, "word/document.xml: not well-formed XML%s%s",
+        imp_numbering_free(d.numbering);
+        return agg_fail(errstr, errstr_size, "word/document.xml: not well-formed XML%s%.200s",
                         e && e->message ? ": " : "", e && e->message ? e->message : "");
     }
     const xmlNode *root = xmlDocGetRootElement(x);
@@ -271,8 +338,9 @@ int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
         rc = agg_fail(errstr, errstr_size, "word/document.xml: no w:document/w:body");
     } else {
         int tno = 0, pno = 0;
-        rc = walk(body, &tno, &pno, doc, errstr, errstr_size);
+        rc = walk(&d, body, &tno, &pno, doc, errstr, errstr_size);
     }
     xmlFreeDoc(x);
+    imp_numbering_free(d.numbering);
     return rc;
 }

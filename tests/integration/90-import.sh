@@ -66,6 +66,12 @@ run_import docx-plan "$D/plan-sukhbaatar-2025.docx"
 expect_eq "docx plan: exit" 0 "$RC"
 expect_golden docx-plan "$F/plan-sukhbaatar-2025.expected.csv"
 
+# 2b. Word's own list numbering: the Д/д labels and "Зорилт N." come from numbering.xml.
+run_import docx-auto "$D/report-orkhon-2024q3.docx"
+expect_eq "docx auto-numbered: exit" 0 "$RC"
+expect_golden docx-auto "$F/report-orkhon-2024q3.expected.csv"
+expect_report docx-auto "table 1 row 5: heading: objective 2"
+
 # 3. Seed 000: a person's name is not a region, no period cue: both are errors.
 run_import s000-bare "$S000"
 expect_eq "seed 000 without flags: exit" 1 "$RC"
