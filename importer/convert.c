@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/hash.h"
 #include "agg/log.h"
 
 int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const char *fmt, ...) {
@@ -175,13 +176,6 @@ typedef struct {
 
 static int col(const conv_t *cv, imp_col_t k) { return cv->have_map ? cv->map.col_of[k] : -1; }
 
-static uint64_t fnv1a(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* How many times base has been seen, this one included. The open-addressing table is
  * kept at most half full so that a document of many rows stays linear. -1 on out of
  * memory. */
@@ -195,7 +189,7 @@ static int seen_next(conv_t *cv, const char *base) {
         for (size_t i = 0; i < cv->seen_cap; i++) {
             if (old[i].n == 0)
                 continue;
-            size_t k = fnv1a(old[i].base) & (cap - 1);
+            size_t k = agg_fnv1a_str(old[i].base) & (cap - 1);
             while (nt[k].n)
                 k = (k + 1) & (cap - 1);
             nt[k] = old[i];
@@ -204,7 +198,7 @@ static int seen_next(conv_t *cv, const char *base) {
         cv->seen = nt;
         cv->seen_cap = cap;
     }
-    size_t k = fnv1a(base) & (cv->seen_cap - 1);
+    size_t k = agg_fnv1a_str(base) & (cv->seen_cap - 1);
     while (cv->seen[k].n) {
         if (strcmp(cv->seen[k].base, base) == 0)
             return ++cv->seen[k].n;
@@ -819,6 +813,13 @@ static int add_title(conv_t *cv, const char *text, const imp_block_t *b) {
     return 0;
 }
 
+/* NOTE for row_block: on out of memory it leaves through fail, which frees the row. */
+#define RNOTE(cv, kind, where, ...)                                                    \
+    do {                                                                               \
+        if (imp_note((cv)->res, kind, where, __VA_ARGS__) != 0)                        \
+            goto fail;                                                                 \
+    } while (0)
+
 static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     const imp_block_t *b = &doc->block[*i];
     char where[48];
@@ -833,7 +834,7 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
         goto out;
     if (imp_is_header_row(g.cell, IMP_CELLS_MAX)) {
         if (same_header(cv, &g)) {
-            NOTE(cv, IMP_NOTE_INFO, where, "the header again (a table in pieces): skipped");
+            RNOTE(cv, IMP_NOTE_INFO, where, "the header again (a table in pieces): skipped");
             goto out;
         }
         if (flush(cv) != 0)
@@ -855,11 +856,11 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
         goto out;
     }
     if (imp_is_numbering_row(g.cell, IMP_CELLS_MAX)) {
-        NOTE(cv, IMP_NOTE_INFO, where, "numbering row skipped");
+        RNOTE(cv, IMP_NOTE_INFO, where, "numbering row skipped");
         goto out;
     }
     if (cv->map_bad) {
-        NOTE(cv, IMP_NOTE_SKIP, where, "skipped: the table's columns are not recognised");
+        RNOTE(cv, IMP_NOTE_SKIP, where, "skipped: the table's columns are not recognised");
         goto out;
     }
     if (cv->loose && fix_shape(cv, &g, where) != 0)
@@ -880,8 +881,8 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             if (flush(cv) != 0)
                 goto fail;
             apply_heading(cv, level, code, where);
-            NOTE(cv, IMP_NOTE_INFO, where, "heading: objective %s", code);
-            NOTE(cv, IMP_NOTE_SKIP, where,
+            RNOTE(cv, IMP_NOTE_INFO, where, "heading: objective %s", code);
+            RNOTE(cv, IMP_NOTE_SKIP, where,
                  "skipped: the heading row of objective %s carries levels ('%s') but no "
                  "measure number",
                  code, ex(gt(&g, col(cv, IMP_COL_CRITERION))[0] ? gt(&g, col(cv, IMP_COL_CRITERION))
@@ -893,13 +894,13 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             g.cell[fc] = NULL;
             if (continue_row(cv, &g) != 0)
                 goto fail;
-            NOTE(cv, IMP_NOTE_INFO, where,
+            RNOTE(cv, IMP_NOTE_INFO, where,
                  "the cells after the heading continue the row of %s", cv->cur.where);
         }
         if (flush(cv) != 0)
             goto fail;
         apply_heading(cv, level, code, where);
-        NOTE(cv, IMP_NOTE_INFO, where, "heading: objective %s%s", code,
+        RNOTE(cv, IMP_NOTE_INFO, where, "heading: objective %s%s", code,
              level == 0 ? " (strategic goal: not an objective code)" : "");
         if (level == 0)
             cv->goal_set[0] = false;
@@ -923,7 +924,7 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             snprintf(cv->goal_col, sizeof cv->goal_col, "%s", gcode);
             snprintf(cv->goal_col_src, sizeof cv->goal_col_src, "%s", where);
         } else {
-            NOTE(cv, IMP_NOTE_INFO, where, "objective cell '%s' holds no objective number",
+            RNOTE(cv, IMP_NOTE_INFO, where, "objective cell '%s' holds no objective number",
                  ex(gtext));
         }
     }
@@ -946,7 +947,7 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             if (!have_parent) {
                 const char *hg, *hsrc;
                 goal_in_force(cv, &hg, &hsrc);
-                NOTE(cv, IMP_NOTE_SKIP, where,
+                RNOTE(cv, IMP_NOTE_SKIP, where,
                      "skipped: levels with no measure number%s%s ('%s')",
                      hg ? " under the heading of objective " : "", hg ? hg : "",
                      ex(gt(&g, col(cv, IMP_COL_CRITERION))));
@@ -962,13 +963,13 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             if (continue_row(cv, &g) != 0)
                 goto fail;
             if (!cv->cur.skipped)
-                NOTE(cv, IMP_NOTE_INFO, where, "continues the row of %s", cv->cur.where);
+                RNOTE(cv, IMP_NOTE_INFO, where, "continues the row of %s", cv->cur.where);
             goto out;
         }
         if (any_number_level(cv, &g) || imp_text_starts_upper(gt(&g, col(cv, IMP_COL_CRITERION)))) {
-            NOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number and no row above it");
+            RNOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number and no row above it");
         } else {
-            NOTE(cv, IMP_NOTE_INFO, where, "text with no measure number and no row above: "
+            RNOTE(cv, IMP_NOTE_INFO, where, "text with no measure number and no row above: "
                  "not a row ('%s')", ex(gt(&g, fc)));
         }
         goto out;
@@ -977,17 +978,17 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
         if (continue_row(cv, &g) != 0)
             goto fail;
         if (!cv->cur.skipped)
-            NOTE(cv, IMP_NOTE_INFO, where, "continues the row of %s (starts in lower case)",
+            RNOTE(cv, IMP_NOTE_INFO, where, "continues the row of %s (starts in lower case)",
                  cv->cur.where);
         goto out;
     }
     if (flush(cv) != 0)
         goto fail;
     if (any_level(cv, &g) || gt(&g, col(cv, IMP_COL_CRITERION))[0]) {
-        NOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number in the first cell ('%s')",
+        RNOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number in the first cell ('%s')",
              ex(num));
     } else {
-        NOTE(cv, IMP_NOTE_INFO, where, "text row, not a record ('%s')", ex(num));
+        RNOTE(cv, IMP_NOTE_INFO, where, "text row, not a record ('%s')", ex(num));
     }
     start(cv, &g, "", where, true, false);
     goto out;

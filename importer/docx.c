@@ -15,27 +15,14 @@
 
 #include "agg/log.h"
 #include "docx_numbering.h"
+#include "docx_xml.h"
 
-#define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 /* document.xml of a large report is a few MB; this bounds a zip bomb. */
 #define DOCX_XML_MAX (200u * 1024 * 1024)
 
-static bool is_w(const xmlNode *n, const char *name) {
-    return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, W_NS) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static const xmlNode *child_w(const xmlNode *n, const char *name) {
-    for (const xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is_w(c, name))
-            return c;
-    return NULL;
-}
-
 /* w:val of an element; NULL when absent. The caller frees with xmlFree. */
 static xmlChar *w_val(const xmlNode *n) {
-    return xmlGetNsProp(n, (const xmlChar *)"val", (const xmlChar *)W_NS);
+    return xmlGetNsProp(n, (const xmlChar *)"val", (const xmlChar *)IMP_W_NS);
 }
 
 /* Growable text buffer bounded by IMP_CELL_TEXT_MAX: text past it is dropped (the
@@ -66,8 +53,6 @@ static void buf_add(buf_t *b, const char *s, size_t n) {
     b->s[b->len] = '\0';
 }
 
-static long attr_int(const xmlNode *n, long def, long max);
-
 /* What the walk needs besides the XML: the list numbering of the document. */
 typedef struct {
     imp_numbering_t *numbering;
@@ -78,10 +63,10 @@ static void collect_text(docx_t *d, const xmlNode *n, buf_t *b);
 /* A paragraph's text, with the label Word shows for an automatically numbered one
  * (w:pPr/w:numPr: "3.2.1." in a Д/д cell, "Зорилт 4." before a heading). */
 static void para_text(docx_t *d, const xmlNode *p, buf_t *b) {
-    const xmlNode *np = child_w(child_w(p, "pPr"), "numPr");
+    const xmlNode *np = imp_w_child(imp_w_child(p, "pPr"), "numPr");
     if (np != NULL) {
-        int ilvl = (int)attr_int(child_w(np, "ilvl"), 0, 8);
-        int num_id = (int)attr_int(child_w(np, "numId"), 0, 1 << 30);
+        int ilvl = (int)imp_w_int(imp_w_child(np, "ilvl"), "val", 0, 8);
+        int num_id = (int)imp_w_int(imp_w_child(np, "numId"), "val", 0, 1 << 30);
         char label[128];
         if (num_id > 0) {
             imp_numbering_next(d->numbering, num_id, ilvl, label, sizeof label);
@@ -100,7 +85,7 @@ static void collect_text(docx_t *d, const xmlNode *n, buf_t *b) {
     for (const xmlNode *c = n->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (is_w(c, "t")) {
+        if (imp_w_is(c, "t")) {
             xmlChar *t = xmlNodeGetContent(c);
             if (t != NULL) {
                 buf_add(b, (const char *)t, strlen((const char *)t));
@@ -108,52 +93,40 @@ static void collect_text(docx_t *d, const xmlNode *n, buf_t *b) {
             } else {
                 b->oom = true;
             }
-        } else if (is_w(c, "tab") || is_w(c, "br") || is_w(c, "cr")) {
+        } else if (imp_w_is(c, "tab") || imp_w_is(c, "br") || imp_w_is(c, "cr")) {
             buf_add(b, " ", 1);
-        } else if (is_w(c, "p")) {
+        } else if (imp_w_is(c, "p")) {
             if (b->len)
                 buf_add(b, "\n", 1);
             para_text(d, c, b);
-        } else if (!is_w(c, "delText") && !is_w(c, "instrText") && !is_w(c, "pPr")) {
+        } else if (!imp_w_is(c, "delText") && !imp_w_is(c, "instrText") && !imp_w_is(c, "pPr")) {
             collect_text(d, c, b);
         }
     }
-}
-
-static long attr_int(const xmlNode *n, long def, long max) {
-    if (n == NULL)
-        return def;
-    xmlChar *v = w_val(n);
-    if (v == NULL)
-        return def;
-    char *end;
-    long x = strtol((const char *)v, &end, 10);
-    bool ok = end != (char *)v && *end == '\0' && x >= 0 && x <= max;
-    xmlFree(v);
-    return ok ? x : def;
 }
 
 static int read_table(docx_t *d, const xmlNode *tbl, int tno, imp_doc_t *doc, char *errstr,
                       size_t errstr_size) {
     int rno = 0;
     for (const xmlNode *tr = tbl->children; tr; tr = tr->next) {
-        if (!is_w(tr, "tr"))
+        if (!imp_w_is(tr, "tr"))
             continue;
         rno++;
         imp_block_t *row;
         if (imp_doc_add_row(doc, 0, tno, rno, &row, errstr, errstr_size) != 0)
             return -1;
         /* Grid columns left empty before the first cell (w:trPr/w:gridBefore). */
-        int col = (int)attr_int(child_w(child_w(tr, "trPr"), "gridBefore"), 0, IMP_CELLS_MAX);
+        int col = (int)imp_w_int(imp_w_child(imp_w_child(tr, "trPr"), "gridBefore"), "val", 0,
+                                 IMP_CELLS_MAX);
         for (const xmlNode *tc = tr->children; tc; tc = tc->next) {
-            if (!is_w(tc, "tc"))
+            if (!imp_w_is(tc, "tc"))
                 continue;
-            const xmlNode *pr = child_w(tc, "tcPr");
-            int span = (int)attr_int(child_w(pr, "gridSpan"), 1, IMP_CELLS_MAX);
+            const xmlNode *pr = imp_w_child(tc, "tcPr");
+            int span = (int)imp_w_int(imp_w_child(pr, "gridSpan"), "val", 1, IMP_CELLS_MAX);
             if (span < 1)
                 span = 1;
             bool cont = false;
-            const xmlNode *vm = child_w(pr, "vMerge");
+            const xmlNode *vm = imp_w_child(pr, "vMerge");
             if (vm != NULL) {
                 xmlChar *v = w_val(vm);
                 cont = v == NULL || strcmp((const char *)v, "restart") != 0;
@@ -183,7 +156,7 @@ static int read_table(docx_t *d, const xmlNode *tbl, int tno, imp_doc_t *doc, ch
 static int walk(docx_t *d, const xmlNode *n, int *tno, int *pno, imp_doc_t *doc,
                 char *errstr, size_t errstr_size) {
     for (const xmlNode *c = n->children; c; c = c->next) {
-        if (is_w(c, "p")) {
+        if (imp_w_is(c, "p")) {
             buf_t b = {0};
             para_text(d, c, &b);
             int rc = 0;
@@ -195,10 +168,10 @@ static int walk(docx_t *d, const xmlNode *n, int *tno, int *pno, imp_doc_t *doc,
             free(b.s);
             if (rc != 0)
                 return -1;
-        } else if (is_w(c, "tbl")) {
+        } else if (imp_w_is(c, "tbl")) {
             if (read_table(d, c, ++*tno, doc, errstr, errstr_size) != 0)
                 return -1;
-        } else if (is_w(c, "sdt") || is_w(c, "sdtContent") || is_w(c, "customXml")) {
+        } else if (imp_w_is(c, "sdt") || imp_w_is(c, "sdtContent") || imp_w_is(c, "customXml")) {
             if (walk(d, c, tno, pno, doc, errstr, errstr_size) != 0)
                 return -1;
         }
@@ -332,7 +305,7 @@ int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                         e && e->message ? ": " : "", e && e->message ? e->message : "");
     }
     const xmlNode *root = xmlDocGetRootElement(x);
-    const xmlNode *body = root && is_w(root, "document") ? child_w(root, "body") : NULL;
+    const xmlNode *body = root && imp_w_is(root, "document") ? imp_w_child(root, "body") : NULL;
     int rc;
     if (body == NULL) {
         rc = agg_fail(errstr, errstr_size, "word/document.xml: no w:document/w:body");

@@ -4,6 +4,7 @@
  * continues a list across its instances unless one restarts it). Formats: decimal,
  * roman and letters; anything else (bullet, none) has no label. */
 #include "docx_numbering.h"
+#include "docx_xml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 #define LEVELS 9
 #define ABSTRACT_MAX 256
 #define NUM_MAX 1024
@@ -40,36 +40,14 @@ struct imp_numbering {
     size_t nnum;
 };
 
-static bool is_w(const xmlNode *n, const char *name) {
-    return n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-           strcmp((const char *)n->ns->href, W_NS) == 0 &&
-           strcmp((const char *)n->name, name) == 0;
-}
-
-static const xmlNode *child(const xmlNode *n, const char *name) {
-    for (const xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is_w(c, name))
-            return c;
-    return NULL;
-}
-
 /* An attribute w:NAME as an integer in [0, max], or def. */
 static int iattr(const xmlNode *n, const char *name, int def, int max) {
-    if (n == NULL)
-        return def;
-    xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)W_NS);
-    if (v == NULL)
-        return def;
-    char *end;
-    long x = strtol((const char *)v, &end, 10);
-    int r = (end != (char *)v && *end == '\0' && x >= 0 && x <= max) ? (int)x : def;
-    xmlFree(v);
-    return r;
+    return (int)imp_w_int(n, name, def, max);
 }
 
 static void sattr(const xmlNode *n, char *out, size_t outsz) {
     out[0] = '\0';
-    xmlChar *v = n ? xmlGetNsProp(n, (const xmlChar *)"val", (const xmlChar *)W_NS) : NULL;
+    xmlChar *v = n ? xmlGetNsProp(n, (const xmlChar *)"val", (const xmlChar *)IMP_W_NS) : NULL;
     if (v != NULL) {
         snprintf(out, outsz, "%s", (const char *)v);
         xmlFree(v);
@@ -100,37 +78,37 @@ imp_numbering_t *imp_numbering_new(const char *xml, size_t len) {
         return n;
     const xmlNode *root = xmlDocGetRootElement(x);
     for (const xmlNode *c = root ? root->children : NULL; c; c = c->next) {
-        if (is_w(c, "abstractNum") && n->nabs < ABSTRACT_MAX) {
+        if (imp_w_is(c, "abstractNum") && n->nabs < ABSTRACT_MAX) {
             size_t a = n->nabs++;
             n->abs[a].id = iattr(c, "abstractNumId", -1, 1 << 30);
             for (int l = 0; l < LEVELS; l++)
                 n->abs[a].lvl[l] = (level_t){.start = 1, .fmt = FMT_DECIMAL};
             for (const xmlNode *lv = c->children; lv; lv = lv->next) {
-                if (!is_w(lv, "lvl"))
+                if (!imp_w_is(lv, "lvl"))
                     continue;
                 int il = iattr(lv, "ilvl", -1, LEVELS - 1);
                 if (il < 0)
                     continue;
                 level_t *L = &n->abs[a].lvl[il];
-                L->start = iattr(child(lv, "start"), "val", 1, 1 << 20);
+                L->start = iattr(imp_w_child(lv, "start"), "val", 1, 1 << 20);
                 char f[32];
-                sattr(child(lv, "numFmt"), f, sizeof f);
+                sattr(imp_w_child(lv, "numFmt"), f, sizeof f);
                 L->fmt = fmt_of(f);
-                sattr(child(lv, "lvlText"), L->text, sizeof L->text);
+                sattr(imp_w_child(lv, "lvlText"), L->text, sizeof L->text);
             }
-        } else if (is_w(c, "num") && n->nnum < NUM_MAX) {
+        } else if (imp_w_is(c, "num") && n->nnum < NUM_MAX) {
             size_t k = n->nnum++;
             n->num[k].id = iattr(c, "numId", -1, 1 << 30);
             n->num[k].abs = -1;
-            int aid = iattr(child(c, "abstractNumId"), "val", -1, 1 << 30);
+            int aid = iattr(imp_w_child(c, "abstractNumId"), "val", -1, 1 << 30);
             for (size_t a = 0; a < n->nabs; a++)
                 if (n->abs[a].id == aid)
                     n->num[k].abs = (int)a;
             for (const xmlNode *o = c->children; o; o = o->next) {
-                if (!is_w(o, "lvlOverride"))
+                if (!imp_w_is(o, "lvlOverride"))
                     continue;
                 int il = iattr(o, "ilvl", -1, LEVELS - 1);
-                int st = iattr(child(o, "startOverride"), "val", -1, 1 << 20);
+                int st = iattr(imp_w_child(o, "startOverride"), "val", -1, 1 << 20);
                 if (il >= 0 && st >= 0)
                     n->num[k].override[il] = st + 1;
             }
