@@ -168,6 +168,13 @@ void imp_result_free(imp_result_t *res);
 
 /* ---- output.c: canonical CSV and plan CSV ------------------------------------------ */
 
+struct agg_regions;
+/* Checks every row with the producer's record rules (lib/record.c, the reference
+ * region list when regions is not NULL), so that what is written is what agg-produce
+ * accepts; a row that fails becomes an IMP_NOTE_SKIP and is dropped. -1 on out of
+ * memory. */
+int imp_validate_rows(imp_result_t *res, const imp_context_t *c,
+                      const struct agg_regions *regions, const char *report_id);
 int imp_write_csv(FILE *out, const imp_result_t *res, const imp_context_t *c,
                   const char *report_id);
 int imp_write_plan_csv(FILE *out, const imp_result_t *res, const imp_context_t *c);

@@ -19,6 +19,7 @@
 #include "agg/regions.h"
 #include "import.h"
 #include "readers.h"
+#include "text.h"
 
 enum {
     IMP_EXIT_OK = 0,
@@ -412,7 +413,30 @@ int main(int argc, char **argv) {
         goto write_report;
     }
 
-    const char *report_id = cfg.report_id ? cfg.report_id : base_name(file);
+    /* report_id: at most AGG_REPORT_ID_MAX bytes, cut at a character boundary */
+    char report_id[AGG_REPORT_ID_MAX + 1];
+    const char *rid = cfg.report_id ? cfg.report_id : base_name(file);
+    size_t rl = imp_text_utf8_prefix(rid, strlen(rid), AGG_REPORT_ID_MAX);
+    memcpy(report_id, rid, rl);
+    report_id[rl] = '\0';
+    static agg_regions_t known;
+    char rerr[600];
+    int lrc = cfg.regions_path ? agg_regions_load(&known, cfg.regions_path, rerr, sizeof rerr)
+                               : agg_regions_load_default(&known, rerr, sizeof rerr);
+    if (lrc != 0) {
+        exit_code = usage_error(rerr);
+        goto done;
+    }
+    if (!agg_regions_contains(&known, ctx.region, strlen(ctx.region))) {
+        imp_note(&res, IMP_NOTE_ERROR, "", "region: '%s' is not in the reference list", ctx.region);
+        exit_code = IMP_EXIT_INVALID;
+        goto write_report;
+    }
+    if (imp_validate_rows(&res, &ctx, &known, report_id) != 0) {
+        fputs("agg-import: out of memory\n", stderr);
+        exit_code = IMP_EXIT_INVALID;
+        goto done;
+    }
     FILE *mem = open_memstream(&csv, &csv_len);
     if (mem == NULL ||
         (plan ? imp_write_plan_csv(mem, &res, &ctx) : imp_write_csv(mem, &res, &ctx, report_id)) !=
@@ -462,7 +486,9 @@ write_report:
     }
     if (imp_report_write(report, file, &res, cfg.json) != 0)
         exit_code = IMP_EXIT_INVALID;
-    if (!cfg.json && !cfg.quiet)
+    if (!cfg.json && !cfg.quiet && csv == NULL)
+        fprintf(report, "%s: no rows written (see the ERROR lines)\n", file);
+    else if (!cfg.json && !cfg.quiet)
         fprintf(report, "%s: %zu row%s, %zu skipped%s\n", file, res.nrows,
                 res.nrows == 1 ? "" : "s", res.skipped,
                 res.skipped && !cfg.lenient ? " (exit 1; --lenient accepts)" : "");
