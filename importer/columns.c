@@ -32,7 +32,7 @@ imp_col_t imp_header_kind(const char *text) {
     if (strcmp(f, "дд") == 0 || strcmp(f, "№") == 0 || strcmp(f, "дугаар") == 0 ||
         strcmp(f, "ддугаар") == 0)
         return IMP_COL_NUM;
-    if ((starts(f, "биел") || starts(f, "гүйцэтгэлийнхувь")) &&
+    if ((starts(f, "биел") || starts(f, "гүйцэтгэл")) &&
         (has(f, "хувь") || has(f, "хувиар") || has(f, "%")))
         return IMP_COL_COMPLETION;
     /* the strategic goal (1-4) is the parent of an objective, not part of a record */
@@ -144,6 +144,13 @@ int imp_colmap_build(imp_colmap_t *m, char *const *h1, char *const *h2, int ncol
     for (int c = 0; c < ncols; c++) {
         imp_col_t k1 = imp_header_kind(top[c]);
         imp_col_t k2 = (h2 && h2[c] && h2[c][0]) ? imp_header_kind(h2[c]) : IMP_COL_NONE;
+        /* "Биелэлт: Тоо | Хувь": the percent sub-column of a level is the completion */
+        if (k2 == IMP_COL_NONE && h2 && h2[c] && h2[c][0]) {
+            char f2[64];
+            imp_text_fold(h2[c], strlen(h2[c]), f2, sizeof f2, true);
+            if (strcmp(f2, "хувь") == 0 || strcmp(f2, "%") == 0 || strcmp(f2, "хувиар") == 0)
+                k2 = IMP_COL_COMPLETION;
+        }
         imp_col_t k = k2 != IMP_COL_NONE ? k2 : k1;
         /* A level group without sub-headers ("Гүйцэтгэлийн түвшин" alone) is the
          * achieved level. */

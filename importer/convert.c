@@ -813,6 +813,44 @@ static int add_title(conv_t *cv, const char *text, const imp_block_t *b) {
     return 0;
 }
 
+/* "1.\tБодлогын баримт бичигт тусгагдсан зорилт" with nothing else, followed by rows
+ * numbered 1.1, 1.2 ...: a section heading, not a record. *level is 1 for "1", 2 for
+ * "1.1" (as Зорилт N / N.M). */
+static bool numbered_heading(const conv_t *cv, const imp_doc_t *doc, size_t at, const grid_t *g,
+                             const char *base, int *level) {
+    imp_col_t k[5] = {IMP_COL_CRITERION, IMP_COL_BASELINE, IMP_COL_TARGET, IMP_COL_ACHIEVED,
+                      IMP_COL_COMPLETION};
+    for (int j = 0; j < 5; j++)
+        if (gt(g, col(cv, k[j]))[0])
+            return false;
+    int groups = 1;
+    for (const char *p = base; *p; p++)
+        groups += *p == '.';
+    if (groups > 2)
+        return false;
+    size_t bl = strlen(base);
+    int numc = col(cv, IMP_COL_NUM);
+    /* the next row that has a number in the number cell decides */
+    for (size_t j = at + 1; j < doc->count && j < at + 50; j++) {
+        const imp_block_t *b = &doc->block[j];
+        if (b->kind != IMP_ROW || b->sep)
+            continue;
+        const char *t = NULL;
+        for (size_t c = 0; c < b->ncells; c++)
+            if (b->cell[c].col == (numc >= 0 ? numc : 0))
+                t = b->cell[c].text;
+        char norm[AGG_INDICATOR_MAX + 1];
+        if (t == NULL || !imp_measure_number(t, strlen(t), norm, sizeof norm))
+            continue;
+        if (strncmp(norm, base, bl) == 0 && norm[bl] == '.') {
+            *level = groups;
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
 /* NOTE for row_block: on out of memory it leaves through fail, which frees the row. */
 #define RNOTE(cv, kind, where, ...)                                                    \
     do {                                                                               \
@@ -935,6 +973,14 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     if (row_number(cv, &g, base, sizeof base, &how)) {
         if (flush(cv) != 0)
             goto fail;
+        int hlevel;
+        if (numbered_heading(cv, doc, *i, &g, base, &hlevel)) {
+            apply_heading(cv, hlevel, base, where);
+            RNOTE(cv, IMP_NOTE_INFO, where,
+                  "heading: objective %s (a numbered row with no levels, the rows below "
+                  "number under it)", base);
+            goto out;
+        }
         start(cv, &g, base, where, false, false);
         goto out;
     }

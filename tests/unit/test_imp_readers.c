@@ -290,5 +290,34 @@ static void objective_column(void) {
     imp_doc_free(&d);
 }
 
-TEST_MAIN(TEST(text_export), TEST(objective_column), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* Numbered section rows with nothing but a title are headings; "Биелэлт" split into
+ * "Тоо | Хувь" gives achieved and completion. */
+static void numbered_sections(void) {
+    const char *t = "Д/д\tАрга хэмжээ\tШалгуур үзүүлэлт\tХүрэх түвшин\tБиелэлт\t\n"
+                    "\t\t\t\tТоо\tХувь\n"
+                    "1.\tБодлогын баримт бичиг\t\t\t\t\n"
+                    "1.1\tСургалт\tСургалтын тоо\t4\t5\t125\n"
+                    "1.2\tОрлого\tОрлого\t1.5 тэрбум\t1.2 тэрбум\t80 %\n"
+                    "2.\tХоёр дахь хэсэг\t\t\t\t\n"
+                    "2.1\tА\tХамрагдсан хүний тоо\t10\t10\t100\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
+    imp_result_t r = convert(&d);
+    CHECK_I64(r.nrows, 3);
+    const imp_out_row_t *a = row_of(&r, "1.2"), *b = row_of(&r, "2.1");
+    CHECK(a && b && row_of(&r, "1") == NULL);
+    if (a && b) {
+        CHECK_STR(a->goal, "1");
+        CHECK_I64(a->achieved_x100, 120000000000);
+        CHECK_I64(a->completion_x100, 8000);
+        CHECK_STR(b->goal, "2");
+        CHECK_I64(b->unit, AGG_UNIT_PERSON);
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+TEST_MAIN(TEST(text_export), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
