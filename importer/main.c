@@ -354,6 +354,22 @@ int main(int argc, char **argv) {
     }
     if (fmt == IMP_FMT_AUTO)
         fmt = imp_format_detect(data, len);
+    if (fmt != IMP_FMT_DOCX) {
+        /* Text exports must be UTF-8; one saved in a legacy code page would only give
+         * rows with garbled titles, so it is refused with the place of the first bad
+         * byte. */
+        size_t ok = imp_text_utf8_prefix(data, len, len);
+        if (ok < len) {
+            long line = 1;
+            for (size_t k = 0; k < ok; k++)
+                line += data[k] == '\n';
+            fprintf(stderr, "agg-import: %s: line %ld: not UTF-8 (byte 0x%02x at offset %zu); "
+                    "save the export as UTF-8 (e.g. iconv -t UTF-8)\n", file, line,
+                    (unsigned char)data[ok], ok);
+            exit_code = IMP_EXIT_INVALID;
+            goto done;
+        }
+    }
     switch (fmt) {
     case IMP_FMT_DOCX:
         rc = imp_read_docx(data, len, &doc, err, sizeof err);

@@ -110,6 +110,43 @@ grep -q '^ub-bagakhangai,2026,1,1.2,Батлагдсан төлөвлөгөө,mn
 grep -q '^ub-bagakhangai,2026,10,10.5,Төлөвлөгөөний хэрэгжилтийн хувь,pct,100,100,"2,4"$' "$D/s003.csv" ||
     mismatch "seed 003: row 10.5"
 
+# 5b. Refused inputs: a legacy code page, a broken .docx, garbage; and no crash or hang
+# on mutated seeds and fixtures (exit 0, 1 or 2 only; a sanitizer report fails the run).
+printf 'Д/д\tШалгуур үзүүлэлт\n\xc0\xe1\xe2\t5\n' >"$D/cp1251.txt"
+run_import cp1251 "$D/cp1251.txt"
+expect_eq "legacy code page: exit" 1 "$RC"
+expect_report cp1251 "line 2: not UTF-8"
+head -c 300 "$D/report-bayangol-2024h1.docx" >"$D/broken.docx"
+run_import broken "$D/broken.docx"
+expect_eq "broken docx: exit" 1 "$RC"
+expect_report broken "not a .docx (zip)"
+python3 - "$D" "$S000" "$S003" "$D/report-bayangol-2024h1.docx" <<'PY'
+import random, sys
+random.seed(90)
+out = sys.argv[1]
+for n, src in enumerate(sys.argv[2:]):
+    data = open(src, "rb").read()
+    for k in range(6):
+        d = bytearray(data)
+        if k % 3 == 0:
+            for _ in range(40):
+                d[random.randrange(len(d))] = random.randrange(256)
+        elif k % 3 == 1:
+            d = d[: random.randrange(len(d))]
+        else:
+            for _ in range(150):
+                i = random.randrange(len(d))
+                d[i:i] = random.choice([b"\t", b"\n", b"|", b"%", b"1.1. ", b"<p>", b"\t\t\t\t\t\t\t\t"])
+        open("%s/fuzz-%d-%d" % (out, n, k), "wb").write(d)
+PY
+for f in "$D"/fuzz-*; do
+    rc=0
+    timeout 30 "$AGG_BIN/agg-import" --lenient --region tuv --quarter 1 --year 2024 "$f" \
+        >/dev/null 2>"$f.err" || rc=$?
+    ((rc <= 2)) || mismatch "$(basename "$f"): exit $rc: $(tail -c 600 "$f.err")"
+    grep -q 'Sanitizer\|runtime error' "$f.err" && mismatch "$(basename "$f"): $(grep -m1 'Sanitizer\|runtime error' "$f.err")"
+done
+
 # 6. --json: one object per line with file, where, kind, message.
 run_import s001-json --quarter 2 --json "$S001"
 python3 -c '
