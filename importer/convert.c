@@ -142,6 +142,9 @@ typedef struct {
     char base[AGG_INDICATOR_MAX + 1];
     char where[48];
     char parent_quarters[32];
+    /* a skipped row whose SKIP note waits for the flush: the numbered row after it may
+     * turn out to continue it (its top half above a page break) */
+    char skip_reason[160];
 } pending_t;
 
 typedef struct {
@@ -460,6 +463,8 @@ static int flush(conv_t *cv) {
     int rc = 0;
     if (p->active && !p->skipped)
         rc = emit(cv, p);
+    else if (p->active && p->skip_reason[0])
+        rc = imp_note(cv->res, IMP_NOTE_SKIP, p->where, "%s", p->skip_reason);
     grid_free(&p->g);
     memset(p, 0, sizeof *p);
     return rc;
@@ -574,6 +579,25 @@ static int fix_shape(conv_t *cv, grid_t *g, const char *where) {
     }
     if (g->width != ncols - 1 || g->width <= 0)
         return 0;
+    /* An unnumbered row, one cell short, ending in a percent where the completion column
+     * is: its Д/д cell is the one missing (seed 000 line 25, the top of 3.2.1). */
+    int lvl;
+    char hc[AGG_GOAL_MAX + 1];
+    int32_t cx;
+    const char *cwhy, *cnote;
+    if (numc == 0 && g->cell[0] && !imp_measure_number(g->cell[0], strlen(g->cell[0]), norm,
+                                                       sizeof norm) &&
+        !imp_heading_parse(g->cell[0], &lvl, hc, sizeof hc) &&
+        col(cv, IMP_COL_COMPLETION) == ncols - 1 && g->cell[ncols - 2] &&
+        imp_completion_parse(g->cell[ncols - 2], &cx, &cwhy, &cnote) == 1 && !cnote) {
+        for (int c = ncols - 1; c > 0; c--) {
+            g->cell[c] = g->cell[c - 1];
+            g->cell[c - 1] = NULL;
+        }
+        NOTE(cv, IMP_NOTE_INFO, where,
+             "one cell short and no number: the Д/д cell taken as the missing one");
+        return 0;
+    }
     if (cv->dropped_col > 0) {
         int d = cv->dropped_col;
         for (int c = ncols - 1; c > d; c--) {
@@ -851,6 +875,13 @@ static bool numbered_heading(const conv_t *cv, const imp_doc_t *doc, size_t at, 
     return false;
 }
 
+/* Whether the measure or criterion text of a numbered row starts in lower case: the
+ * row continues a sentence begun above it. */
+static bool continues_in_lower_case(const conv_t *cv, const grid_t *g) {
+    const char *m = gt(g, col(cv, IMP_COL_MEASURE)), *c = gt(g, col(cv, IMP_COL_CRITERION));
+    return (m[0] && imp_text_starts_lower(m)) || (!m[0] && c[0] && imp_text_starts_lower(c));
+}
+
 /* NOTE for row_block: on out of memory it leaves through fail, which frees the row. */
 #define RNOTE(cv, kind, where, ...)                                                    \
     do {                                                                               \
@@ -971,6 +1002,25 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     int numc = col(cv, IMP_COL_NUM);
     const char *num = gt(&g, numc >= 0 ? numc : 0);
     if (row_number(cv, &g, base, sizeof base, &how)) {
+        if (cv->loose && cv->cur.active && cv->cur.skipped && cv->cur.skip_reason[0] &&
+            continues_in_lower_case(cv, &g)) {
+            /* the unnumbered row above is this row's top half (seed 000, 3.2.1): its
+             * cells come first */
+            int numc0 = col(cv, IMP_COL_NUM) >= 0 ? col(cv, IMP_COL_NUM) : 0;
+            for (int c = 0; c < IMP_CELLS_MAX; c++) {
+                if (c == numc0 || !cv->cur.g.cell[c])
+                    continue;
+                if (g.cell[c] && cell_append(&cv->cur.g.cell[c], g.cell[c]) != 0)
+                    goto fail;
+                free(g.cell[c]);
+                g.cell[c] = cv->cur.g.cell[c];
+                cv->cur.g.cell[c] = NULL;
+            }
+            RNOTE(cv, IMP_NOTE_INFO, where,
+                  "the unnumbered row at %s is the top of this row (its cells continue here "
+                  "in lower case)", cv->cur.where);
+            cv->cur.skip_reason[0] = '\0';
+        }
         if (flush(cv) != 0)
             goto fail;
         int hlevel;
@@ -993,11 +1043,13 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
             if (!have_parent) {
                 const char *hg, *hsrc;
                 goal_in_force(cv, &hg, &hsrc);
-                RNOTE(cv, IMP_NOTE_SKIP, where,
-                     "skipped: levels with no measure number%s%s ('%s')",
-                     hg ? " under the heading of objective " : "", hg ? hg : "",
-                     ex(gt(&g, col(cv, IMP_COL_CRITERION))));
+                char reason[160];
+                snprintf(reason, sizeof reason,
+                         "skipped: levels with no measure number%s%s ('%s')",
+                         hg ? " under the heading of objective " : "", hg ? hg : "",
+                         ex(gt(&g, col(cv, IMP_COL_CRITERION))));
                 start(cv, &g, "", where, true, false);
+                memcpy(cv->cur.skip_reason, reason, sizeof reason);
                 goto out;
             }
             char parent[AGG_INDICATOR_MAX + 1];
@@ -1030,13 +1082,13 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     }
     if (flush(cv) != 0)
         goto fail;
-    if (any_level(cv, &g) || gt(&g, col(cv, IMP_COL_CRITERION))[0]) {
-        RNOTE(cv, IMP_NOTE_SKIP, where, "skipped: no measure number in the first cell ('%s')",
-             ex(num));
-    } else {
+    bool data = any_level(cv, &g) || gt(&g, col(cv, IMP_COL_CRITERION))[0];
+    if (!data)
         RNOTE(cv, IMP_NOTE_INFO, where, "text row, not a record ('%s')", ex(num));
-    }
     start(cv, &g, "", where, true, false);
+    if (data)
+        snprintf(cv->cur.skip_reason, sizeof cv->cur.skip_reason,
+                 "skipped: no measure number in the first cell ('%s')", ex(num));
     goto out;
 fail:
     rc = -1;
