@@ -92,9 +92,14 @@ static bool name_matches(const char *word, size_t wn, const char *name) {
     size_t n = strlen(name);
     for (int pass = 0; pass < 2; pass++) {
         size_t stem = n;
-        /* Дорноговь -> Дорноговийн: the soft sign drops before an ending */
+        /* Дорноговь -> Дорноговийн, Сэлэнгэ -> Сэлэнгийн: a final soft sign or vowel
+         * drops before an ending */
         if (pass == 1) {
-            if (n < 2 || strcmp(name + n - 2, "ь") != 0)
+            static const char *const drop[] = {"ь", "э", "а", "о", "ө", "у", "ү", "е"};
+            bool drops = false;
+            for (size_t k = 0; k < sizeof drop / sizeof drop[0] && n >= 2; k++)
+                drops |= strcmp(name + n - 2, drop[k]) == 0;
+            if (!drops)
                 break;
             stem = n - 2;
         }
@@ -274,6 +279,10 @@ static void find_quarter(imp_context_t *c, const imp_title_line_t *lines, size_t
         {"хоёрдугаар улирал", 2}, {"гуравдугаар улирал", 3}, {"дөрөвдүгээр улирал", 4},
         {"1-р улирал", 1},      {"2-р улирал", 2},      {"3-р улирал", 3},
         {"4-р улирал", 4},      {"9 сарын", 3},         {"6 сарын", 2},
+        {"1-р улирлын", 1},     {"2-р улирлын", 2},     {"3-р улирлын", 3},
+        {"4-р улирлын", 4},     {"нэгдүгээр улирлын", 1}, {"хоёрдугаар улирлын", 2},
+        {"гуравдугаар улирлын", 3}, {"дөрөвдүгээр улирлын", 4},
+        {"жилийн тайлан", 4},   {"жилийн гүйцэтгэлийн тайлан", 4},
     };
     int q = 0;
     for (size_t l = 0; l < n; l++) {

@@ -32,6 +32,9 @@ static void regions_in_titles(void) {
     CHECK_STR(ctx("Дорноговийн нийгмийн даатгалын газар", NULL).region, "dornogovi");
     CHECK_STR(ctx("ХАН-УУЛ ДҮҮРГИЙН тайлан", NULL).region, "ub-khan-uul");
     CHECK_STR(ctx("БАЯН-ӨЛГИЙ АЙМГИЙН", NULL).region, "bayan-ulgii");
+    CHECK_STR(ctx("Сэлэнгийн нийгмийн даатгалын газар", NULL).region, "selenge");
+    CHECK_STR(ctx("ЗАВХАНЫ НИЙГМИЙН ДААТГАЛ", NULL).region, "zavkhan");
+    CHECK_STR(ctx("Говьсүмбэрийн", NULL).region, "govisumber");
     /* namesakes: the next word decides */
     CHECK_STR(ctx("СҮХБААТАР ДҮҮРГИЙН НИЙГМИЙН ДААТГАЛЫН ХЭЛТЭС", NULL).region, "ub-sukhbaatar");
     CHECK_STR(ctx("Сүхбаатар аймгийн Нийгмийн даатгалын газар", NULL).region, "sukhbaatar");
@@ -71,6 +74,9 @@ static void periods(void) {
     CHECK_I64(ctx("2024 оны III улирал", NULL).quarter, 3);
     CHECK_I64(ctx("2024 оны IV улирал", NULL).quarter, 4);
     CHECK_I64(ctx("2024 ОНЫ ЖИЛИЙН ЭЦСИЙН ТАЙЛАН", NULL).quarter, 4);
+    CHECK_I64(ctx("2024 ОНЫ ЖИЛИЙН ТАЙЛАН", NULL).quarter, 4);
+    CHECK_I64(ctx("2024 оны 3-р улирлын тайлан", NULL).quarter, 3);
+    CHECK_I64(ctx("2024 ОНЫ 9 САРЫН ТАЙЛАН", NULL).quarter, 3);
     imp_context_t c = ctx("2024 ОНЫ ГҮЙЦТГЭЛИЙН ТАЙЛАН", NULL);
     CHECK_I64(c.quarter, 0);
     CHECK(strstr(c.quarter_err, "--quarter") != NULL);
