@@ -395,9 +395,27 @@ int main(int argc, char **argv) {
         exit_code = IMP_EXIT_INVALID;
         goto done;
     }
-    if (!res.saw_table)
-        imp_note(&res, IMP_NOTE_ERROR, "", "no table with the known headers (Д/д, Шалгуур "
-                 "үзүүлэлт, Суурь/Хүрэх/Хүрсэн түвшин, ...) found");
+    if (!res.saw_table) {
+        /* name the first table row, so the clerk sees which headers were not known */
+        char row1[600] = "", where[48] = "";
+        for (size_t b = 0; b < doc.count && !row1[0]; b++) {
+            const imp_block_t *blk = &doc.block[b];
+            if (blk->kind != IMP_ROW || blk->sep)
+                continue;
+            size_t o = 0;
+            for (size_t c = 0; c < blk->ncells && o + 100 < sizeof row1; c++) {
+                if (!blk->cell[c].text[0])
+                    continue;
+                char ex[96];
+                o += (size_t)snprintf(row1 + o, sizeof row1 - o, " [%s]",
+                                      imp_text_excerpt(blk->cell[c].text, 60, ex, sizeof ex));
+            }
+            imp_where(blk, -1, where, sizeof where);
+        }
+        imp_note(&res, IMP_NOTE_ERROR, where, "no table with the known headers (Д/д, Шалгуур "
+                 "үзүүлэлт, Суурь/Хүрэх/Хүрсэн түвшин, ...) found%s%s",
+                 row1[0] ? "; the first table row is" : " (and no table rows)", row1);
+    }
 
     imp_context_t ctx;
     imp_context_find(&ctx, res.title, res.ntitle, &names);
@@ -412,8 +430,10 @@ int main(int argc, char **argv) {
                      "(--plan for a plan)", ctx.kind_err);
     }
     if (imp_note(&res, IMP_NOTE_INFO, "", "%s (%s)", plan ? "plan" : "report",
-                 cfg.plan || cfg.kind ? "flag" : ctx.kind_src[0] ? ctx.kind_src
-                                                                 : "achieved column") != 0) {
+                 cfg.plan || cfg.kind ? "flag"
+                 : ctx.kind_src[0]    ? ctx.kind_src
+                 : res.saw_achieved   ? "achieved column"
+                                      : "default") != 0) {
         exit_code = IMP_EXIT_INVALID;
         goto done;
     }
