@@ -156,12 +156,12 @@ void imp_numbering_next(imp_numbering_t *n, int num_id, int ilvl, char *out, siz
     __typeof__(n->abs[0]) *a = &n->abs[n->num[k].abs];
     /* a restarted instance begins at its override the first time it shows a level */
     if (n->num[k].override[ilvl] && !(n->num[k].used & (1u << ilvl)))
-        a->counter[ilvl] = n->num[k].override[ilvl] - 1;
-    n->num[k].used |= 1u << ilvl;
-    if (a->counter[ilvl] == 0)
+        a->counter[ilvl] = n->num[k].override[ilvl] - 1; /* the startOverride value */
+    else if (a->counter[ilvl] == 0)
         a->counter[ilvl] = a->lvl[ilvl].start;
     else
         a->counter[ilvl]++;
+    n->num[k].used |= 1u << ilvl;
     for (int l = ilvl + 1; l < LEVELS; l++)
         a->counter[l] = 0;
     if (a->lvl[ilvl].fmt == FMT_NONE)

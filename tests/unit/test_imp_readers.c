@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "docx_numbering.h"
 #include "import.h"
 #include "readers.h"
 
@@ -319,5 +320,54 @@ static void numbered_sections(void) {
     imp_doc_free(&d);
 }
 
-TEST_MAIN(TEST(text_export), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* Word list labels: multi-level decimal, roman, letters, a restarted instance. */
+static void word_numbering(void) {
+    const char *xml =
+        "<w:numbering " W ">"
+        "<w:abstractNum w:abstractNumId=\"3\">"
+        "<w:lvl w:ilvl=\"0\"><w:start w:val=\"1\"/><w:numFmt w:val=\"upperRoman\"/>"
+        "<w:lvlText w:val=\"%1.\"/></w:lvl>"
+        "<w:lvl w:ilvl=\"1\"><w:start w:val=\"1\"/><w:numFmt w:val=\"decimal\"/>"
+        "<w:lvlText w:val=\"%1.%2.\"/></w:lvl>"
+        "<w:lvl w:ilvl=\"2\"><w:numFmt w:val=\"bullet\"/><w:lvlText w:val=\"o\"/></w:lvl>"
+        "</w:abstractNum>"
+        "<w:abstractNum w:abstractNumId=\"4\"><w:lvl w:ilvl=\"0\"><w:start w:val=\"1\"/>"
+        "<w:numFmt w:val=\"lowerLetter\"/><w:lvlText w:val=\"%1)\"/></w:lvl></w:abstractNum>"
+        "<w:num w:numId=\"1\"><w:abstractNumId w:val=\"3\"/></w:num>"
+        "<w:num w:numId=\"2\"><w:abstractNumId w:val=\"4\"/></w:num>"
+        "<w:num w:numId=\"5\"><w:abstractNumId w:val=\"4\"/>"
+        "<w:lvlOverride w:ilvl=\"0\"><w:startOverride w:val=\"1\"/></w:lvlOverride></w:num>"
+        "</w:numbering>";
+    imp_numbering_t *n = imp_numbering_new(xml, strlen(xml));
+    CHECK(n != NULL);
+    char l[64];
+    imp_numbering_next(n, 1, 0, l, sizeof l);
+    CHECK_STR(l, "I.");
+    imp_numbering_next(n, 1, 1, l, sizeof l);
+    CHECK_STR(l, "I.1."); /* %1 in the parent's format */
+    imp_numbering_next(n, 1, 1, l, sizeof l);
+    CHECK_STR(l, "I.2.");
+    imp_numbering_next(n, 1, 2, l, sizeof l);
+    CHECK_STR(l, ""); /* a bullet has no label */
+    imp_numbering_next(n, 1, 0, l, sizeof l);
+    CHECK_STR(l, "II.");
+    imp_numbering_next(n, 1, 1, l, sizeof l);
+    CHECK_STR(l, "II.1."); /* the deeper level restarts */
+    imp_numbering_next(n, 2, 0, l, sizeof l);
+    CHECK_STR(l, "a)");
+    imp_numbering_next(n, 2, 0, l, sizeof l);
+    CHECK_STR(l, "b)");
+    imp_numbering_next(n, 5, 0, l, sizeof l);
+    CHECK_STR(l, "a)"); /* restarted by startOverride */
+    imp_numbering_next(n, 9, 0, l, sizeof l);
+    CHECK_STR(l, ""); /* unknown list */
+    imp_numbering_free(n);
+    n = imp_numbering_new("<not xml", 8);
+    CHECK(n != NULL);
+    imp_numbering_next(n, 1, 0, l, sizeof l);
+    CHECK_STR(l, "");
+    imp_numbering_free(n);
+}
+
+TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))

@@ -127,6 +127,10 @@ static void plan_quarters(void) {
     CHECK_STR(q, "2,4");
     CHECK(imp_quarters_parse("I улирал", "", q, sizeof q));
     CHECK_STR(q, "1");
+    CHECK(imp_quarters_parse("III улирал", "", q, sizeof q));
+    CHECK_STR(q, "3");
+    CHECK(imp_quarters_parse("IV улирал", "", q, sizeof q));
+    CHECK_STR(q, "4");
     CHECK(imp_quarters_parse("II-IV улирал", "", q, sizeof q));
     CHECK_STR(q, "2-4");
     CHECK(imp_quarters_parse("I-III улирал", "", q, sizeof q));
