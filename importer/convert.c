@@ -235,6 +235,9 @@ static agg_unit_t infer_unit(const imp_value_t *v, int nv, const char *label, bo
         return AGG_UNIT_PCT;
     if (money)
         return AGG_UNIT_MNT;
+    for (int i = 0; i < nv; i++)
+        if (v[i].kind == IMP_VAL_NUMBER && v[i].person)
+            return AGG_UNIT_PERSON;
     char f[1024];
     imp_text_fold(label, strlen(label), f, sizeof f, false);
     if (has_word(f, "хувь"))

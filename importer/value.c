@@ -233,6 +233,24 @@ void imp_value_parse(const char *cell, imp_value_t *v) {
             break;
         }
     }
+    /* One counting word after a plain number ("12 удаа", "3 хүн") names what is
+     * counted, it is not a sentence; people make the unit person. */
+    static const struct {
+        const char *word;
+        bool person;
+    } counters[] = {{"удаа", false},      {"ширхэг", false}, {"байгууллага", false},
+                    {"ААНБ", false},      {"сургалт", false}, {"хүн", true},
+                    {"иргэн", true},      {"даатгуулагч", true}, {"ажилтан", true},
+                    {"оролцогч", true},   {"албан хаагч", true}};
+    if (!v->percent && !v->scale && !v->money) {
+        for (size_t k = 0; k < sizeof counters / sizeof counters[0]; k++) {
+            if ((w = word_at(s, i, counters[k].word)) != 0) {
+                v->person = counters[k].person;
+                i = skip_spaces(s, i + w);
+                break;
+            }
+        }
+    }
     if (s[i] == '.')
         i = skip_spaces(s, i + 1);
     if (s[i] != '\0') {

@@ -21,6 +21,7 @@ typedef struct {
     bool percent;    /* written with % (or the word хувь) */
     bool money;      /* written with төгрөг / ₮ */
     int scale;       /* 0, 3 (мянга), 6 (сая), 9 (тэрбум) */
+    bool person;     /* followed by a word for people ("3 хүн") */
     bool thousands;  /* a thousands separator was read (the rule is reported) */
     const char *why; /* TEXT: why it is not a number (static string) */
 } imp_value_t;

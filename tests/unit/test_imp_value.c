@@ -77,6 +77,19 @@ static void percent_forms(void) {
     NUM("100", 10000, 0, 0); /* percent sign missing: the unit decides */
 }
 
+static void counting_words(void) {
+    NUM("12 удаа", 1200, 0, 0);
+    NUM("3 хүн", 300, 0, 0);
+    NUM("146 иргэн", 14600, 0, 0);
+    imp_value_t v;
+    imp_value_parse("3 хүн", &v);
+    CHECK(v.person);
+    imp_value_parse("12 удаа", &v);
+    CHECK(!v.person);
+    KIND("12 удаа зохион байгуулсан", IMP_VAL_TEXT); /* a sentence */
+    KIND("5 хүн 3 удаа", IMP_VAL_TEXT);
+}
+
 static void not_numbers(void) {
     KIND("", IMP_VAL_EMPTY);
     KIND("-", IMP_VAL_NONE);
@@ -154,4 +167,4 @@ static void plan_quarters(void) {
 }
 
 TEST_MAIN(TEST(decimal_comma_and_point), TEST(thousands_separators), TEST(scale_words),
-          TEST(percent_forms), TEST(not_numbers), TEST(completion_column), TEST(plan_quarters))
+          TEST(percent_forms), TEST(counting_words), TEST(not_numbers), TEST(completion_column), TEST(plan_quarters))
