@@ -695,7 +695,11 @@ static bool row_number(const conv_t *cv, const grid_t *g, char *base, size_t bas
     size_t ln = leading_number(meas, inner, sizeof inner);
     if (imp_measure_number(num, strlen(num), norm, sizeof norm)) {
         size_t nl = strlen(norm);
-        if (ln && strncmp(inner, norm, nl) == 0 && inner[nl] == '.') {
+        /* A plain row counter in Д/д ("1", "5") gives way to a dotted measure number
+         * opening the measure text ("1.1 Төрийн ...", "2.1 ..."): the measure number is
+         * the indicator (SPEC 11). */
+        if (ln && strchr(inner, '.') &&
+            ((strncmp(inner, norm, nl) == 0 && inner[nl] == '.') || !strchr(norm, '.'))) {
             snprintf(base, basesz, "%s", inner);
             *how = "number opening the measure text";
         } else {

@@ -369,5 +369,24 @@ static void word_numbering(void) {
     imp_numbering_free(n);
 }
 
-TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* Д/д as a plain row counter: the measure number in the measure text is the indicator. */
+static void row_counter(void) {
+    const char *t = "Д/д\tАрга хэмжээ\tШалгуур үзүүлэлт\tХүрэх түвшин\tХүрсэн түвшин\n"
+                    "1\t1.1 Сургалт\tТоо\t5\t5\n"
+                    "2\t1.2 Орлого\tТоо\t3\t3\n"
+                    "3\t2.1 Өөр\tТоо\t1\t1\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
+    imp_result_t r = convert(&d);
+    CHECK_I64(r.nrows, 3);
+    CHECK(row_of(&r, "1.2") != NULL && row_of(&r, "2.1") != NULL && row_of(&r, "3") == NULL);
+    if (row_of(&r, "2.1"))
+        CHECK_STR(row_of(&r, "2.1")->goal, "2");
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
