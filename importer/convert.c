@@ -38,36 +38,6 @@
 #include "agg/hash.h"
 #include "agg/log.h"
 
-int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const char *fmt, ...) {
-    if (imp_grow(&res->note, &res->notes_cap, res->nnotes, sizeof *res->note) != 0)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = NULL;
-    int rc = vasprintf(&msg, fmt, ap);
-    va_end(ap);
-    if (rc < 0)
-        return -1;
-    imp_note_t *n = &res->note[res->nnotes++];
-    n->kind = kind;
-    snprintf(n->where, sizeof n->where, "%s", where ? where : "");
-    n->msg = msg;
-    if (kind == IMP_NOTE_SKIP)
-        res->skipped++;
-    return 0;
-}
-
-void imp_result_free(imp_result_t *res) {
-    for (size_t i = 0; i < res->nrows; i++)
-        free(res->row[i].title);
-    free(res->row);
-    for (size_t i = 0; i < res->nnotes; i++)
-        free(res->note[i].msg);
-    free(res->note);
-    free(res->title);
-    memset(res, 0, sizeof *res);
-}
-
 /* A cell quoted in a message: its first 80 bytes at a character boundary. Four rotating
  * buffers so that one message can quote up to four cells (single-threaded use). */
 static const char *ex(const char *s) {
@@ -213,47 +183,6 @@ static int seen_next(conv_t *cv, const char *base) {
     return 1;
 }
 
-/* ---- units ---------------------------------------------------------------------- */
-
-static bool has_word(const char *folded, const char *w) { return strstr(folded, w) != NULL; }
-
-/* The unit of a row whose levels are all numbers, empty or "-" (SPEC 11). */
-static agg_unit_t infer_unit(const imp_value_t *v, int nv, const char *label, bool *mixed) {
-    bool pct = false, money = false;
-    *mixed = false;
-    for (int i = 0; i < nv; i++) {
-        if (v[i].kind != IMP_VAL_NUMBER)
-            continue;
-        pct |= v[i].percent;
-        money |= v[i].money || v[i].scale >= 6;
-    }
-    if (pct && money) {
-        *mixed = true;
-        return AGG_UNIT_TEXT;
-    }
-    if (pct)
-        return AGG_UNIT_PCT;
-    if (money)
-        return AGG_UNIT_MNT;
-    for (int i = 0; i < nv; i++)
-        if (v[i].kind == IMP_VAL_NUMBER && v[i].person)
-            return AGG_UNIT_PERSON;
-    char f[1024];
-    imp_text_fold(label, strlen(label), f, sizeof f, false);
-    if (has_word(f, "хувь"))
-        return AGG_UNIT_PCT;
-    if (has_word(f, "төгрөг"))
-        return AGG_UNIT_MNT;
-    static const char *const people[] = {"хүний тоо", "хүн ", "иргэд", "иргэний тоо",
-                                         "даатгуулагч", "албан хаагч", "оролцогч", "ажилтн",
-                                         "хамрагдагсд", "малчд", "хүүхд"};
-    if (has_word(f, "тоо"))
-        for (size_t i = 0; i < sizeof people / sizeof people[0]; i++)
-            if (has_word(f, people[i]))
-                return AGG_UNIT_PERSON;
-    return AGG_UNIT_COUNT;
-}
-
 /* ---- producing a row ------------------------------------------------------------- */
 
 static int title_add(char **title, const char *label, const char *text) {
@@ -363,7 +292,7 @@ static int emit(conv_t *cv, pending_t *p) {
         }
     }
     bool mixed = false;
-    r.unit = any_text ? AGG_UNIT_TEXT : infer_unit(v, nk, label, &mixed);
+    r.unit = any_text ? AGG_UNIT_TEXT : imp_unit_infer(v, nk, label, &mixed);
     if (mixed)
         snprintf(textwhy, sizeof textwhy, "a percent and an amount in one row");
     if (r.unit == AGG_UNIT_TEXT) {

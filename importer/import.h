@@ -1,6 +1,7 @@
 /* agg-import internals past the readers: column mapping (columns.c), document context
- * (context.c), objective headings (heading.c), the interpreter that turns the table
- * model into rows (convert.c), the review report (report.c) and the output (output.c). */
+ * (context.c), objective headings (heading.c), plan quarters (quarters.c), units
+ * (units.c), the interpreter that turns the table model into rows (convert.c), the
+ * review report and its notes (report.c) and the output (output.c). */
 #ifndef IMP_IMPORT_H
 #define IMP_IMPORT_H
 
@@ -107,6 +108,13 @@ void imp_context_find(imp_context_t *c, const imp_title_line_t *lines, size_t n,
 /* From the period cell (start) and a period-end cell (end, may be ""); out gets "1-4",
  * "2,4" ... Returns false when the text names no quarters. */
 bool imp_quarters_parse(const char *start, const char *end, char *out, size_t outsz);
+
+/* ---- units.c ------------------------------------------------------------------------ */
+
+struct imp_value; /* value.h */
+/* The unit of a row whose nv levels v are numbers, empty or "-"; label is its criterion
+ * (or measure) text. *mixed when a percent and an amount meet (the row is then text). */
+agg_unit_t imp_unit_infer(const struct imp_value *v, int nv, const char *label, bool *mixed);
 
 /* ---- convert.c: table model -> rows ---------------------------------------------- */
 

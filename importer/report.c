@@ -4,7 +4,41 @@
  * object per line {"file","where","kind","message"}. */
 #include "import.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Notes are kept in order; the report is written once the document is read. */
+int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const char *fmt, ...) {
+    if (imp_grow(&res->note, &res->notes_cap, res->nnotes, sizeof *res->note) != 0)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    int rc = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    imp_note_t *n = &res->note[res->nnotes++];
+    n->kind = kind;
+    snprintf(n->where, sizeof n->where, "%s", where ? where : "");
+    n->msg = msg;
+    if (kind == IMP_NOTE_SKIP)
+        res->skipped++;
+    return 0;
+}
+
+void imp_result_free(imp_result_t *res) {
+    for (size_t i = 0; i < res->nrows; i++)
+        free(res->row[i].title);
+    free(res->row);
+    for (size_t i = 0; i < res->nnotes; i++)
+        free(res->note[i].msg);
+    free(res->note);
+    free(res->title);
+    memset(res, 0, sizeof *res);
+}
 
 static const char *kind_name(imp_note_kind_t k) {
     switch (k) {

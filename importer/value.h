@@ -15,7 +15,7 @@ typedef enum {
     IMP_VAL_TEXT,      /* prose, several quantities, or a number inside a sentence */
 } imp_val_kind_t;
 
-typedef struct {
+typedef struct imp_value {
     imp_val_kind_t kind;
     int64_t x100;    /* NUMBER: value in hundredths, scale applied */
     bool percent;    /* written with % (or the word хувь) */
