@@ -112,6 +112,7 @@ typedef struct {
     char base[AGG_INDICATOR_MAX + 1];
     char where[48];
     char parent_quarters[32];
+    size_t key; /* note key of the row's first block */
     /* a skipped row whose SKIP note waits for the flush: the numbered row after it may
      * turn out to continue it (its top half above a page break) */
     char skip_reason[160];
@@ -393,10 +394,14 @@ static int emit(conv_t *cv, pending_t *p) {
 static int flush(conv_t *cv) {
     pending_t *p = &cv->cur;
     int rc = 0;
+    size_t key = cv->res->note_key;
+    if (p->active)
+        cv->res->note_key = p->key; /* its notes sort at the row's place */
     if (p->active && !p->skipped)
         rc = emit(cv, p);
     else if (p->active && p->skip_reason[0])
         rc = imp_note(cv->res, IMP_NOTE_SKIP, p->where, "%s", p->skip_reason);
+    cv->res->note_key = key;
     grid_free(&p->g);
     memset(p, 0, sizeof *p);
     return rc;
@@ -414,6 +419,7 @@ static void start(conv_t *cv, grid_t *g, const char *base, const char *where, bo
     snprintf(p->base, sizeof p->base, "%s", base);
     snprintf(p->where, sizeof p->where, "%s", where);
     snprintf(p->parent_quarters, sizeof p->parent_quarters, "%s", cv->last_quarters);
+    p->key = cv->res->note_key;
     if (!skipped && !subrow)
         snprintf(cv->last_base, sizeof cv->last_base, "%s", base);
 }
@@ -683,7 +689,10 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
             char w[48];
             imp_where(b, -1, w, sizeof w);
             grid_free(&t);
+            size_t key = cv->res->note_key;
+            cv->res->note_key = j + 1; /* after the header's own note */
             NOTE(cv, IMP_NOTE_INFO, w, "numbering row skipped");
+            cv->res->note_key = key;
             *i = j;
             continue;
         }
@@ -829,8 +838,10 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     const imp_block_t *b = &doc->block[*i];
     char where[48];
     imp_where(b, -1, where, sizeof where);
-    if (b->sep)
-        return 0;
+    if (b->sep) {
+        /* a page-break line of the export: noted so that every line is accounted for */
+        return cv->have_map ? imp_note(cv->res, IMP_NOTE_INFO, where, "separator line") : 0;
+    }
     grid_t g;
     if (grid_from(&g, b) != 0)
         return -1;
@@ -1044,6 +1055,7 @@ int imp_convert(const imp_doc_t *doc, const imp_convert_opts_t *o, imp_result_t 
     int rc = 0;
     for (size_t i = 0; i < doc->count && rc == 0; i++) {
         const imp_block_t *b = &doc->block[i];
+        res->note_key = i + 1;
         if (b->kind == IMP_ROW) {
             rc = row_block(&cv, doc, &i);
             continue;
@@ -1065,10 +1077,15 @@ int imp_convert(const imp_doc_t *doc, const imp_convert_opts_t *o, imp_result_t 
         } else {
             /* a paragraph between rows ends the row above (it cannot continue) */
             rc = flush(&cv);
+            char exbuf[96];
+            if (rc == 0 && imp_note(res, IMP_NOTE_INFO, where, "paragraph, not a table row ('%s')",
+                                    imp_text_excerpt(b->text, 60, exbuf, sizeof exbuf)) != 0)
+                rc = -1;
         }
     }
     if (rc == 0)
         rc = flush(&cv);
+    res->note_key = 0; /* what follows (context, validation) is about the document */
     grid_free(&cv.cur.g);
     free(cv.seen);
     if (rc != 0)

@@ -147,7 +147,9 @@ typedef enum {
 typedef struct {
     imp_note_kind_t kind;
     char where[48];
-    char *msg; /* owned */
+    char *msg;  /* owned */
+    size_t key; /* source order: block index + 1 of the row it is about, 0 = document */
+    size_t seq; /* order of writing, to keep notes of one place in order */
 } imp_note_t;
 
 typedef struct {
@@ -156,6 +158,7 @@ typedef struct {
     imp_note_t *note;
     size_t nnotes, notes_cap;
     size_t skipped;           /* IMP_NOTE_SKIP notes */
+    size_t note_key;          /* key given to the next note (imp_note_t.key) */
     imp_title_line_t *title;  /* title block, pointing into the document */
     size_t ntitle, title_cap;
     char title_buf[8][512];   /* joined cells of title rows */
@@ -189,6 +192,9 @@ int imp_write_plan_csv(FILE *out, const imp_result_t *res, const imp_context_t *
 
 /* ---- report.c: the review report ------------------------------------------------ */
 
+/* Puts the notes in document order (rows are decided one row late: a row is complete
+ * only when the next one starts), keeping the order of notes about one place. */
+void imp_report_sort(imp_result_t *res);
 /* Text: "FILE: WHERE: message" per note. JSON: one object per line. */
 int imp_report_write(FILE *out, const char *file, const imp_result_t *res, bool json);
 

@@ -520,6 +520,7 @@ write_report:
         }
         res.nnotes = k;
     }
+    imp_report_sort(&res);
     if (imp_report_write(report, file, &res, cfg.json) != 0)
         exit_code = IMP_EXIT_INVALID;
     if (!cfg.json && !cfg.quiet && csv == NULL)

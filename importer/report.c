@@ -24,6 +24,8 @@ int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const c
     n->kind = kind;
     snprintf(n->where, sizeof n->where, "%s", where ? where : "");
     n->msg = msg;
+    n->key = res->note_key;
+    n->seq = res->nnotes - 1;
     if (kind == IMP_NOTE_SKIP)
         res->skipped++;
     return 0;
@@ -38,6 +40,18 @@ void imp_result_free(imp_result_t *res) {
     free(res->note);
     free(res->title);
     memset(res, 0, sizeof *res);
+}
+
+static int note_cmp(const void *a, const void *b) {
+    const imp_note_t *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void imp_report_sort(imp_result_t *res) {
+    if (res->nnotes > 1)
+        qsort(res->note, res->nnotes, sizeof *res->note, note_cmp);
 }
 
 static const char *kind_name(imp_note_kind_t k) {
