@@ -129,6 +129,8 @@ int imp_colmap_build(imp_colmap_t *m, char *const *h1, char *const *h2, int ncol
     m->ncols = ncols;
     for (int k = 0; k < IMP_COL__COUNT; k++)
         m->col_of[k] = -1;
+    for (int q = 0; q < 5; q++)
+        m->quarter_col[q] = -1;
     /* The h1 header over each column: empty h1 cells under which h2 has a header take
      * the nearest h1 header on their left (a merged header cell exported as text). */
     const char *top[IMP_CELLS_MAX];
@@ -156,6 +158,23 @@ int imp_colmap_build(imp_colmap_t *m, char *const *h1, char *const *h2, int ncol
          * achieved level. */
         if (k == IMP_COL_GROUP)
             k = IMP_COL_ACHIEVED;
+        /* "Хугацаа: I | II | III | IV" or "Зорилтот түвшин: I улирал | ...": which
+         * quarter each sub-column is */
+        if (h2 && h2[c] && h2[c][0] && (k1 == IMP_COL_PERIOD || k1 == IMP_COL_TARGET)) {
+            char f2[64];
+            imp_text_fold(h2[c], strlen(h2[c]), f2, sizeof f2, true);
+            static const char *const qn[5][3] = {{NULL},
+                                                 {"i", "iулирал", "1улирал"},
+                                                 {"ii", "iiулирал", "2улирал"},
+                                                 {"iii", "iiiулирал", "3улирал"},
+                                                 {"iv", "ivулирал", "4улирал"}};
+            for (int q = 1; q <= 4; q++)
+                for (int v = 0; v < 3; v++)
+                    if (strcmp(f2, qn[q][v]) == 0)
+                        m->quarter_col[q] = c;
+            if (k1 == IMP_COL_PERIOD && k2 == IMP_COL_NONE)
+                k = IMP_COL_IGNORED; /* the quarter columns are read as marks */
+        }
         const char *label = (h2 && h2[c] && h2[c][0]) ? h2[c] : top[c];
         if (h2 && h2[c] && h2[c][0] && k2 == IMP_COL_NONE && top[c][0])
             snprintf(m->label[c], sizeof m->label[c], "%.44s / %.44s", top[c], h2[c]);

@@ -344,7 +344,22 @@ static int emit(conv_t *cv, pending_t *p) {
     /* quarters (written to plans only) */
     {
         const char *ps = gt(g, col(cv, IMP_COL_PERIOD)), *pe = gt(g, col(cv, IMP_COL_PERIOD_END));
-        if (!imp_quarters_parse(ps, pe, r.quarters, sizeof r.quarters)) {
+        /* quarter sub-columns: the quarters whose cell holds a mark or a level */
+        char marks[32] = "";
+        size_t mo = 0;
+        for (int q = 1; q <= 4 && cv->have_map; q++) {
+            const char *t = gt(g, cv->map.quarter_col[q]);
+            if (cv->map.quarter_col[q] >= 0 && t[0] && strcmp(t, "-") != 0)
+                mo += (size_t)snprintf(marks + mo, sizeof marks - mo, "%s%s", mo ? "," : "",
+                                       q == 1 ? "I" : q == 2 ? "II" : q == 3 ? "III" : "IV");
+        }
+        if (mo) {
+            char txt[48];
+            snprintf(txt, sizeof txt, "%s улирал", marks);
+            ps = txt;
+            if (!imp_quarters_parse(txt, "", r.quarters, sizeof r.quarters))
+                r.quarters[0] = '\0';
+        } else if (!imp_quarters_parse(ps, pe, r.quarters, sizeof r.quarters)) {
             if (p->subrow && !ps[0] && !pe[0])
                 snprintf(r.quarters, sizeof r.quarters, "%s", p->parent_quarters);
             else if (ps[0] || pe[0])
@@ -748,6 +763,10 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
         if (m.kind[c] != IMP_COL_NONE && m.kind[c] != IMP_COL_IGNORED)
             o += (size_t)snprintf(list + o, sizeof list - o, "%s%d=%s", o ? ", " : "", c + 1,
                                   imp_col_name(m.kind[c]));
+    for (int q = 1; q <= 4 && o < sizeof list; q++)
+        if (m.quarter_col[q] >= 0)
+            o += (size_t)snprintf(list + o, sizeof list - o, ", %d=quarter %d",
+                                  m.quarter_col[q] + 1, q);
     NOTE(cv, IMP_NOTE_INFO, where, "table header: %s%s%s%s", list, notes[0] ? "; " : "", notes,
          cv->dropped_col > 0 ? "; short rows lack the always-empty column" : "");
     if (cv->dropped_col > 0)

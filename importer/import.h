@@ -41,6 +41,9 @@ typedef struct {
     int ncols;
     imp_col_t kind[IMP_CELLS_MAX];
     int col_of[IMP_COL__COUNT]; /* grid column of each kind, -1 = none */
+    /* sub-columns of a period or level group named by quarter ("I", "II улирал"):
+     * quarter_col[q] is the column of quarter q (1-4), -1 = none */
+    int quarter_col[5];
     char label[IMP_CELLS_MAX][96]; /* header text as found, for the report */
 } imp_colmap_t;
 

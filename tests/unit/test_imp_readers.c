@@ -388,5 +388,27 @@ static void row_counter(void) {
     imp_doc_free(&d);
 }
 
-TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* A plan whose period is four quarter sub-columns with marks. */
+static void quarter_columns(void) {
+    const char *t = "Д/д\tАрга хэмжээ\tШалгуур үзүүлэлт\tСуурь түвшин\tЗорилтот түвшин\t"
+                    "Хэрэгжих хугацаа\t\t\t\n"
+                    "\t\t\t\t\tI\tII\tIII\tIV\n"
+                    "1.1\tСургалт\tСургалтын тоо\t2\t4\t+\t\t+\t\n"
+                    "1.2\tОрлого\tОрлого\t10 сая\t12 сая\t+\t+\t+\t+\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
+    imp_result_t r = convert(&d);
+    CHECK_I64(r.nrows, 2);
+    if (r.nrows == 2) {
+        CHECK_STR(r.row[0].quarters, "1,3");
+        CHECK_STR(r.row[1].quarters, "1-4");
+        CHECK_I64(r.row[1].target_x100, 1200000000);
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
