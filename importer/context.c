@@ -148,6 +148,22 @@ static bool initial(const tok_t *w) {
     return w->n <= 2 && (unsigned char)w->s[0] >= 0x80 ? w->n == 2 : w->n == 1;
 }
 
+/* The capital districts' usual abbreviations (БЗД-ийн, СХД): a word of its own, alone
+ * or before a hyphenated ending. НД is left out: it also abbreviates Нийгмийн даатгал. */
+static const char *district_abbreviation(const tok_t *w) {
+    static const struct {
+        const char *abbr, *code;
+    } abbr[] = {{"бгд", "ub-bayangol"},  {"бзд", "ub-bayanzurkh"}, {"схд", "ub-songinokhairkhan"},
+                {"сбд", "ub-sukhbaatar"}, {"худ", "ub-khan-uul"},  {"чд", "ub-chingeltei"},
+                {"бнд", "ub-baganuur"},  {"бхд", "ub-bagakhangai"}};
+    for (size_t k = 0; k < sizeof abbr / sizeof abbr[0]; k++) {
+        size_t n = strlen(abbr[k].abbr);
+        if (w->n >= n && strncmp(w->s, abbr[k].abbr, n) == 0 && (w->n == n || w->s[n] == '-'))
+            return abbr[k].code;
+    }
+    return NULL;
+}
+
 static void find_region(imp_context_t *c, const imp_title_line_t *lines, size_t n,
                         const imp_region_names_t *rn) {
     int found = -1;
@@ -169,8 +185,10 @@ static void find_region(imp_context_t *c, const imp_title_line_t *lines, size_t 
             aimag = aimag || (next && word_is(next, "аймаг"));
             bool district = next && (word_is(next, "дүүрэг") || word_is(next, "дүүрг"));
             int match = -1, nmatch = 0;
+            const char *abbr_code = district_abbreviation(&w[i]);
             for (size_t r = 0; r < rn->count; r++) {
-                if (!name_matches(w[i].s, w[i].n, rn->r[r].name))
+                if (abbr_code ? strcmp(rn->r[r].code, abbr_code) != 0
+                              : !name_matches(w[i].s, w[i].n, rn->r[r].name))
                     continue;
                 if (strcmp(rn->r[r].name, "төв") == 0 && !aimag)
                     continue;

@@ -35,6 +35,9 @@ static void regions_in_titles(void) {
     CHECK_STR(ctx("Сэлэнгийн нийгмийн даатгалын газар", NULL).region, "selenge");
     CHECK_STR(ctx("ЗАВХАНЫ НИЙГМИЙН ДААТГАЛ", NULL).region, "zavkhan");
     CHECK_STR(ctx("Говьсүмбэрийн", NULL).region, "govisumber");
+    CHECK_STR(ctx("БЗД-ийн Нийгмийн даатгалын хэлтэс", NULL).region, "ub-bayanzurkh");
+    CHECK_STR(ctx("СХД НДХ-ийн 2024 оны тайлан", NULL).region, "ub-songinokhairkhan");
+    CHECK_STR(ctx("НД-ын хэлтэс", NULL).region, ""); /* НД = Нийгмийн даатгал */
     /* namesakes: the next word decides */
     CHECK_STR(ctx("СҮХБААТАР ДҮҮРГИЙН НИЙГМИЙН ДААТГАЛЫН ХЭЛТЭС", NULL).region, "ub-sukhbaatar");
     CHECK_STR(ctx("Сүхбаатар аймгийн Нийгмийн даатгалын газар", NULL).region, "sukhbaatar");
