@@ -26,7 +26,7 @@ const char *imp_format_name(imp_format_t f) {
 imp_format_t imp_format_detect(const char *data, size_t len) {
     if (len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0)
         return IMP_FMT_DOCX;
-    size_t tabs = 0, pipes = 0, pipe_sep = 0, commas = 0;
+    size_t tabs = 0, pipes = 0, pipe_sep = 0, commas = 0, semis = 0;
     size_t i = 0;
     while (i < len) {
         const char *nl = memchr(data + i, '\n', len - i);
@@ -48,6 +48,8 @@ imp_format_t imp_format_detect(const char *data, size_t len) {
         }
         if (memchr(s, '\t', n))
             tabs++;
+        else if (memchr(s, ';', n))
+            semis++;
         else if (memchr(s, ',', n))
             commas++;
     }
@@ -55,7 +57,7 @@ imp_format_t imp_format_detect(const char *data, size_t len) {
         return IMP_FMT_MARKDOWN;
     if (tabs >= 2)
         return IMP_FMT_TEXT;
-    if (commas >= 2)
+    if (commas + semis >= 2)
         return IMP_FMT_CSV;
     return IMP_FMT_TEXT;
 }

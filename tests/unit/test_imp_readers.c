@@ -410,5 +410,30 @@ static void quarter_columns(void) {
     imp_doc_free(&d);
 }
 
-TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
+/* A spreadsheet saved with ';' (decimal-comma locales), a title line first. */
+static void csv_semicolons(void) {
+    const char *t = "ТӨВ АЙМГИЙН 2024 ОНЫ III УЛИРЛЫН ТАЙЛАН\n"
+                    "Д/д;Шалгуур үзүүлэлт;Хүрэх түвшин;Хүрсэн түвшин;Биелэлтийн хувь\n"
+                    "1.1;Сургалтын тоо;4;5;\"125,0\"\n"
+                    "1.2;Орлого;\"1,5 сая\";\"1,2 сая\";80\n";
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[200];
+    CHECK_I64(imp_format_detect(t, strlen(t)), IMP_FMT_CSV);
+    CHECK_I64(imp_read_csv(t, strlen(t), &d, err, sizeof err), 0);
+    CHECK_STR(cell_text(&d, 3, 2), "1,5 сая");
+    imp_result_t r = convert(&d);
+    CHECK_I64(r.nrows, 2);
+    const imp_out_row_t *b = row_of(&r, "1.2");
+    CHECK(b != NULL);
+    if (b) {
+        CHECK_I64(b->unit, AGG_UNIT_MNT);
+        CHECK_I64(b->target_x100, 150000000);
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
+TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns),
+          TEST(csv_semicolons), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
