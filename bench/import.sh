@@ -60,15 +60,17 @@ WANT=$((100 * PER_GOAL))
 lines=()
 for f in big.txt big.docx; do
     t0=$(date +%s.%N)
-    "$AGG_BIN/agg-import" -q "$OUT/$f" >"$OUT/$f.csv"
+    /usr/bin/time -f '%U %S' -o "$OUT/$f.time" "$AGG_BIN/agg-import" -q "$OUT/$f" >"$OUT/$f.csv"
     t1=$(date +%s.%N)
+    cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$OUT/$f.time")
     got=$(($(wc -l <"$OUT/$f.csv") - 1))
     [[ $got == "$WANT" ]] || { echo "bench/import: $f gave $got rows, expected $WANT" >&2; exit 1; }
     secs=$(awk -v a="$t1" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
     rate=$(awk -v n="$got" -v s="$secs" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 0.01) }')
     size=$(du -k "$OUT/$f" | cut -f1)
-    echo "import $f: $got rows in $secs s = $rate rows/s (${size} KiB)"
-    lines+=("| $f | $got | ${size} KiB | $secs s | $rate rows/s |")
+    crate=$(awk -v n="$got" -v s="$cpu" 'BEGIN { printf "%.0f", n / (s > 0 ? s : 0.01) }')
+    echo "import $f: $got rows in $secs s = $rate rows/s; CPU $cpu s = $crate rows/CPU-s (${size} KiB)"
+    lines+=("| $f | $got | ${size} KiB | $secs s | $rate rows/s | $cpu s | $crate rows/s |")
 done
 if [[ -n $REPORT ]]; then
     {
@@ -77,10 +79,12 @@ if [[ -n $REPORT ]]; then
         echo
         echo "\`bench/import.sh\`: a generated Word text export and .docx of $WANT rows under 100"
         echo "objective headings, two-row header, decimal commas and split percents; wall time"
-        echo "of \`agg-import -q FILE > rows.csv\` (read, interpret, write CSV), rows asserted."
+        echo "of \`agg-import -q FILE > rows.csv\` (read, interpret, write CSV), rows asserted; CPU"
+        echo "= user + system time, the figure to compare on a shared machine (load average"
+        echo "at the run: $(cut -d' ' -f1 /proc/loadavg))."
         echo
-        echo "| input | rows | size | time | rate |"
-        echo "| --- | --- | --- | --- | --- |"
+        echo "| input | rows | size | wall | rate | CPU | rate per CPU second |"
+        echo "| --- | --- | --- | --- | --- | --- | --- |"
         printf '%s\n' "${lines[@]}"
     } >>"$REPORT"
 fi
