@@ -399,10 +399,14 @@ static int emit(conv_t *cv, pending_t *p) {
     }
     if (r.quarters[0])
         snprintf(comp + strlen(comp), sizeof comp - strlen(comp), ", quarters %s", r.quarters);
+    imp_note_t *rn = NULL;
     NOTE(cv, IMP_NOTE_ROW, where, "row %s%s: goal %s (%s), unit %s%s%s%s%s%s", r.indicator,
          p->subrow ? " (another indicator of the row above)" : "", r.goal, goal_why,
          agg_unit_name(r.unit), vals, comp, textwhy[0] ? " — text because " : "", textwhy,
          comp_note);
+    rn = &res->note[res->nnotes - 1];
+    memcpy(rn->goal, r.goal, sizeof rn->goal);
+    memcpy(rn->indicator, r.indicator, sizeof rn->indicator);
     return 0;
 }
 

@@ -153,6 +153,8 @@ typedef struct {
     char *msg;  /* owned */
     size_t key; /* source order: block index + 1 of the row it is about, 0 = document */
     size_t seq; /* order of writing, to keep notes of one place in order */
+    /* IMP_NOTE_ROW: what the row became, for --json readers */
+    char goal[AGG_GOAL_MAX + 1], indicator[AGG_INDICATOR_MAX + 1];
 } imp_note_t;
 
 typedef struct {

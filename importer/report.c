@@ -1,7 +1,7 @@
 /* The review report: one line per decision about a source row, so a clerk can find
  * each row in the document ("line 12", "table 2 row 5 cell 3") and see what it became
  * or why it was skipped. Text: "FILE: WHERE: [skip] message". JSON (--json): one
- * object per line {"file","where","kind","message"}. */
+ * object per line {"file","where","kind","message"}, and "goal", "indicator" for rows. */
 #include "import.h"
 
 #include <stdarg.h>
@@ -24,6 +24,7 @@ int imp_note(imp_result_t *res, imp_note_kind_t kind, const char *where, const c
     n->kind = kind;
     snprintf(n->where, sizeof n->where, "%s", where ? where : "");
     n->msg = msg;
+    n->goal[0] = n->indicator[0] = '\0';
     n->key = res->note_key;
     n->seq = res->nnotes - 1;
     if (kind == IMP_NOTE_SKIP)
@@ -92,7 +93,11 @@ int imp_report_write(FILE *out, const char *file, const imp_result_t *res, bool 
             rc = (fputs("{\"file\":", out) < 0 || json_string(out, file) ||
                   fputs(",\"where\":", out) < 0 || json_string(out, n->where) ||
                   fprintf(out, ",\"kind\":\"%s\",\"message\":", kind_name(n->kind)) < 0 ||
-                  json_string(out, n->msg) || fputs("}\n", out) < 0)
+                  json_string(out, n->msg) ||
+                  (n->indicator[0] &&
+                   (fputs(",\"goal\":", out) < 0 || json_string(out, n->goal) ||
+                    fputs(",\"indicator\":", out) < 0 || json_string(out, n->indicator))) ||
+                  fputs("}\n", out) < 0)
                      ? -1
                      : 0;
         } else {
