@@ -36,6 +36,14 @@ static const imp_out_row_t *row_of(const imp_result_t *r, const char *indicator)
     return NULL;
 }
 
+/* Reads text t (a Word text export) into *d and converts it; the caller frees both. */
+static imp_result_t text_rows(const char *t, imp_doc_t *d) {
+    char err[200];
+    memset(d, 0, sizeof *d);
+    CHECK_I64(imp_read_text(t, strlen(t), d, err, sizeof err), 0);
+    return convert(d);
+}
+
 /* The rows every format below must give: 1.1 count, 1.1#2 pct (sub-row), 2.1 mnt. */
 static void expect_rows(const imp_result_t *r) {
     CHECK_I64(r->nrows, 3);
@@ -271,10 +279,7 @@ static void objective_column(void) {
                     "\t2\tХамрагдсан иргэдийн тоо\t1 200\t1 150\t95,8\n"
                     "6.2\t1\tОрлого\t12 000 сая төгрөг\t11 500 сая төгрөг\t95,83\n";
     imp_doc_t d;
-    memset(&d, 0, sizeof d);
-    char err[200];
-    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
-    imp_result_t r = convert(&d);
+    imp_result_t r = text_rows(t, &d);
     CHECK_I64(r.nrows, 3);
     const imp_out_row_t *a = row_of(&r, "2"), *b = row_of(&r, "1#2");
     CHECK(a && b);
@@ -302,10 +307,7 @@ static void numbered_sections(void) {
                     "2.\tХоёр дахь хэсэг\t\t\t\t\n"
                     "2.1\tА\tХамрагдсан хүний тоо\t10\t10\t100\n";
     imp_doc_t d;
-    memset(&d, 0, sizeof d);
-    char err[200];
-    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
-    imp_result_t r = convert(&d);
+    imp_result_t r = text_rows(t, &d);
     CHECK_I64(r.nrows, 3);
     const imp_out_row_t *a = row_of(&r, "1.2"), *b = row_of(&r, "2.1");
     CHECK(a && b && row_of(&r, "1") == NULL);
@@ -376,10 +378,7 @@ static void row_counter(void) {
                     "2\t1.2 Орлого\tТоо\t3\t3\n"
                     "3\t2.1 Өөр\tТоо\t1\t1\n";
     imp_doc_t d;
-    memset(&d, 0, sizeof d);
-    char err[200];
-    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
-    imp_result_t r = convert(&d);
+    imp_result_t r = text_rows(t, &d);
     CHECK_I64(r.nrows, 3);
     CHECK(row_of(&r, "1.2") != NULL && row_of(&r, "2.1") != NULL && row_of(&r, "3") == NULL);
     if (row_of(&r, "2.1"))
@@ -396,10 +395,7 @@ static void quarter_columns(void) {
                     "1.1\tСургалт\tСургалтын тоо\t2\t4\t+\t\t+\t\n"
                     "1.2\tОрлого\tОрлого\t10 сая\t12 сая\t+\t+\t+\t+\n";
     imp_doc_t d;
-    memset(&d, 0, sizeof d);
-    char err[200];
-    CHECK_I64(imp_read_text(t, strlen(t), &d, err, sizeof err), 0);
-    imp_result_t r = convert(&d);
+    imp_result_t r = text_rows(t, &d);
     CHECK_I64(r.nrows, 2);
     if (r.nrows == 2) {
         CHECK_STR(r.row[0].quarters, "1,3");
