@@ -320,7 +320,10 @@ static int emit(conv_t *cv, pending_t *p) {
     size_t keep = imp_text_utf8_prefix(title, tl, AGG_TITLE_MAX);
     if (keep < tl) {
         title[keep] = '\0';
-        NOTE(cv, IMP_NOTE_INFO, where, "title cut to %d bytes", AGG_TITLE_MAX);
+        if (imp_note(res, IMP_NOTE_INFO, where, "title cut to %d bytes", AGG_TITLE_MAX) != 0) {
+            free(title);
+            return -1;
+        }
     }
     r.title = title;
 
@@ -356,7 +359,6 @@ static int emit(conv_t *cv, pending_t *p) {
         if (mo) {
             char txt[48];
             snprintf(txt, sizeof txt, "%s улирал", marks);
-            ps = txt;
             if (!imp_quarters_parse(txt, "", r.quarters, sizeof r.quarters))
                 r.quarters[0] = '\0';
         } else if (!imp_quarters_parse(ps, pe, r.quarters, sizeof r.quarters)) {
