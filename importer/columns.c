@@ -15,7 +15,8 @@
 
 static const char *const col_names[IMP_COL__COUNT] = {
     "unknown", "number", "objective", "measure", "measure (2nd)", "criterion", "baseline",
-    "target", "achieved", "completion", "period", "period end", "level group", "not used"};
+    "target", "achieved", "completion", "period", "period end", "level group", "not used",
+    "unit"};
 
 const char *imp_col_name(imp_col_t k) {
     return (unsigned)k < IMP_COL__COUNT ? col_names[k] : "?";
@@ -38,7 +39,11 @@ imp_col_t imp_header_kind(const char *text) {
     /* the strategic goal (1-4) is the parent of an objective, not part of a record */
     if (starts(f, "стратегийнтөлөвлөгөөнийзорилго"))
         return IMP_COL_IGNORED;
-    if (has(f, "хүрсэн"))
+    if (starts(f, "хэрэгжилт") && (has(f, "хувь") || has(f, "%")))
+        return IMP_COL_COMPLETION;
+    if (starts(f, "хэмжихнэгж") || strcmp(f, "нэгж") == 0)
+        return IMP_COL_UNIT;
+    if (has(f, "хүрсэн") || has(f, "хийгдсэн") || has(f, "хийсэнажил"))
         return IMP_COL_ACHIEVED;
     if (has(f, "суурь"))
         return IMP_COL_BASELINE;
@@ -55,7 +60,8 @@ imp_col_t imp_header_kind(const char *text) {
         return IMP_COL_PERIOD_END;
     if (has(f, "хугацаа") || has(f, "улирал"))
         return IMP_COL_PERIOD;
-    if (starts(f, "биелэлт") || strcmp(f, "гүйцэтгэл") == 0)
+    if (starts(f, "биелэлт") || strcmp(f, "гүйцэтгэл") == 0 || starts(f, "хэрэгжилт") ||
+        starts(f, "үрдүн"))
         return IMP_COL_ACHIEVED;
     if (starts(f, "гүйцэтгэлийнтүвшин") || strcmp(f, "түвшин") == 0)
         return IMP_COL_GROUP;

@@ -206,6 +206,45 @@ static void goal_in_force(const conv_t *cv, const char **goal, const char **src)
     }
 }
 
+/* The unit column ("Хэмжих нэгж": хувь, тоо, хүн, сая төгрөг) says how the bare numbers
+ * of the row are written: its scale multiplies them ("273.1" in "сая төгрөг" is
+ * 273 100 000) and its word marks them as percent, money or people. Numbers that carry
+ * their own %, scale or currency are left as written. Returns -1 (the row is text, the
+ * reason in why) when a scaled number would not be exact or in range. */
+static int apply_unit_column(const char *unit, imp_value_t *v, int nv, char *why, size_t whysz) {
+    if (unit[0] == '\0')
+        return 0;
+    char f[128];
+    imp_text_fold(unit, strlen(unit), f, sizeof f, false);
+    int scale = strstr(f, "тэрбум") ? 9 : strstr(f, "сая") ? 6 : strstr(f, "мянга") ? 3 : 0;
+    bool money = strstr(f, "төгрөг") || strstr(f, "₮") || strstr(f, "төг") || scale >= 6;
+    bool pct = strstr(f, "хувь") || strchr(f, '%');
+    bool person = strstr(f, "хүн") || strstr(f, "иргэн");
+    for (int i = 0; i < nv; i++) {
+        if (v[i].kind != IMP_VAL_NUMBER || v[i].percent || v[i].scale || v[i].money)
+            continue;
+        if (scale) {
+            int64_t m = scale == 9 ? 1000000000 : scale == 6 ? 1000000 : 1000;
+            if (v[i].thousands) {
+                /* "9.765" in a тэрбум column: 9 765 or 9.765 billion? */
+                snprintf(why, whysz, "a three-digit group with the unit column's scale is "
+                                     "ambiguous");
+                return -1;
+            }
+            if (v[i].x100 > AGG_AMOUNT_MAX_X100 / m || v[i].x100 < -AGG_AMOUNT_MAX_X100 / m) {
+                snprintf(why, whysz, "a level times the unit column's scale is out of range");
+                return -1;
+            }
+            v[i].x100 *= m;
+            v[i].scale = scale;
+        }
+        v[i].money |= money;
+        v[i].percent |= pct && !money;
+        v[i].person |= person && !money && !pct;
+    }
+    return 0;
+}
+
 static int emit(conv_t *cv, pending_t *p) {
     const grid_t *g = &p->g;
     imp_result_t *res = cv->res;
@@ -293,6 +332,13 @@ static int emit(conv_t *cv, pending_t *p) {
         }
     }
     bool mixed = false;
+    char unit_note[160] = "";
+    if (!any_text && apply_unit_column(gt(g, col(cv, IMP_COL_UNIT)), v, nk, unit_note,
+                                       sizeof unit_note) != 0) {
+        any_text = true;
+        snprintf(textwhy, sizeof textwhy, "%s", unit_note);
+        unit_note[0] = '\0';
+    }
     r.unit = any_text ? AGG_UNIT_TEXT : imp_unit_infer(v, nk, label, &mixed);
     if (mixed)
         snprintf(textwhy, sizeof textwhy, "a percent and an amount in one row");

@@ -30,6 +30,7 @@ typedef enum {
     IMP_COL_PERIOD_END, /* Дуусах хугацаа */
     IMP_COL_GROUP,      /* Гүйцэтгэлийн түвшин: a parent over level columns */
     IMP_COL_IGNORED,    /* Төсөв, Хариуцах нэгж, Тайлбар: known, not part of a record */
+    IMP_COL_UNIT,       /* Хэмжих нэгж: the unit (and scale) the levels are written in */
     IMP_COL__COUNT
 } imp_col_t;
 

@@ -430,6 +430,31 @@ static void csv_semicolons(void) {
     imp_doc_free(&d);
 }
 
+/* A unit column: its scale multiplies bare numbers, its word sets the unit. */
+static void unit_column(void) {
+    const char *t = "Д/д\tШалгуур үзүүлэлт\tХэмжих нэгж\tСуурь түвшин\tЗорилтот түвшин\n"
+                    "1.1\tОрлого\tсая төгрөг\t273,1\t300\n"
+                    "1.2\tХамралт\tхувь\t80\t85\n"
+                    "1.3\tХамрагдсан\tхүн\t100\t120\n"
+                    "1.4\tЗардал\tтэрбум төгрөг\t9.765\t10\n"
+                    "1.5\tЗардал\tсая төгрөг\t5%\t5 тэрбум\n";
+    imp_doc_t d;
+    imp_result_t r = text_rows(t, &d);
+    const imp_out_row_t *a = row_of(&r, "1.1"), *b = row_of(&r, "1.2"), *c = row_of(&r, "1.3"),
+                        *e = row_of(&r, "1.4");
+    CHECK(a && b && c && e);
+    if (a && b && c && e) {
+        CHECK_I64(a->unit, AGG_UNIT_MNT);
+        CHECK_I64(a->baseline_x100, 27310000000);
+        CHECK_I64(b->unit, AGG_UNIT_PCT);
+        CHECK_I64(c->unit, AGG_UNIT_PERSON);
+        CHECK_I64(e->unit, AGG_UNIT_TEXT); /* ambiguous: 9 765 or 9.765 billion */
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
 TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns),
+          TEST(unit_column),
           TEST(csv_semicolons), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
