@@ -735,8 +735,49 @@ static bool row_number(const conv_t *cv, const grid_t *g, char *base, size_t bas
     return false;
 }
 
+/* In a text export, a header cell with a line break ("Биелэл" / "-тийн хувь") goes on
+ * the next line: a row whose filled cells are short, start in lower case or with a
+ * hyphen, and sit under filled header cells continues the header. */
+static bool header_continues(const grid_t *h, const grid_t *t) {
+    bool any = false;
+    for (int c = 0; c < IMP_CELLS_MAX; c++) {
+        if (!t->cell[c])
+            continue;
+        if (!h->cell[c] || strlen(t->cell[c]) > 60 ||
+            !(t->cell[c][0] == '-' || imp_text_starts_lower(t->cell[c])))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, const char *where) {
-    /* the rows under the header: a second header row, a numbering row */
+    /* the rows under the header: its continuation lines, a second header row, a
+     * numbering row */
+    for (size_t j = *i + 1; cv->loose && j < doc->count; j++) {
+        const imp_block_t *b = &doc->block[j];
+        if (b->kind != IMP_ROW || b->sep)
+            break;
+        grid_t t;
+        if (grid_from(&t, b) != 0)
+            return -1;
+        bool cont = header_continues(g, &t);
+        for (int c = 0; c < IMP_CELLS_MAX && cont; c++)
+            if (t.cell[c] && cell_append(&g->cell[c], t.cell[c]) != 0) {
+                grid_free(&t);
+                return -1;
+            }
+        grid_free(&t);
+        if (!cont)
+            break;
+        char w[48];
+        imp_where(b, -1, w, sizeof w);
+        size_t key = cv->res->note_key;
+        cv->res->note_key = j + 1;
+        NOTE(cv, IMP_NOTE_INFO, w, "continues the header (a header cell broken over lines)");
+        cv->res->note_key = key;
+        *i = j;
+    }
     grid_t h2;
     memset(&h2, 0, sizeof h2);
     bool have_h2 = false;

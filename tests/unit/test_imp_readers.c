@@ -454,7 +454,22 @@ static void unit_column(void) {
     imp_doc_free(&d);
 }
 
+/* A header cell broken over two lines of the export ("Биелэл" / "-тийн хувь"). */
+static void broken_header(void) {
+    const char *t = "Д/д\tШалгуур үзүүлэлт\tХүрэх түвшин\tХүрсэн түвшин\tБиелэл\n"
+                    "\t\t\t\t-тийн хувь\n"
+                    "1.1\tСургалтын тоо\t4\t5\t125\n";
+    imp_doc_t d;
+    imp_result_t r = text_rows(t, &d);
+    CHECK_I64(r.nrows, 1);
+    if (r.nrows == 1)
+        CHECK_I64(r.row[0].completion_x100, 12500);
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
 TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns),
+          TEST(broken_header),
           TEST(unit_column),
           TEST(csv_semicolons), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
           TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
