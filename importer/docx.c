@@ -95,6 +95,11 @@ static void collect_text(docx_t *d, const xmlNode *n, buf_t *b) {
             }
         } else if (imp_w_is(c, "tab") || imp_w_is(c, "br") || imp_w_is(c, "cr")) {
             buf_add(b, " ", 1);
+        } else if (imp_w_is(c, "noBreakHyphen")) {
+            buf_add(b, "-", 1);
+        } else if (strcmp((const char *)c->name, "Fallback") == 0) {
+            /* mc:AlternateContent holds the same text twice (Choice and Fallback) */
+            continue;
         } else if (imp_w_is(c, "p")) {
             if (b->len)
                 buf_add(b, "\n", 1);
