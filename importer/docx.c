@@ -25,6 +25,9 @@ static xmlChar *w_val(const xmlNode *n) {
     return xmlGetNsProp(n, (const xmlChar *)"val", (const xmlChar *)IMP_W_NS);
 }
 
+/* w:val of n, or NULL (also for n NULL). The caller frees with xmlFree. */
+static xmlChar *w_val_of(const xmlNode *n) { return n ? w_val(n) : NULL; }
+
 /* Growable text buffer bounded by IMP_CELL_TEXT_MAX: text past it is dropped (the
  * cell text is cut there anyway). */
 typedef struct {
@@ -63,10 +66,22 @@ static void collect_text(docx_t *d, const xmlNode *n, buf_t *b);
 /* A paragraph's text, with the label Word shows for an automatically numbered one
  * (w:pPr/w:numPr: "3.2.1." in a Д/д cell, "Зорилт 4." before a heading). */
 static void para_text(docx_t *d, const xmlNode *p, buf_t *b) {
-    const xmlNode *np = imp_w_child(imp_w_child(p, "pPr"), "numPr");
+    const xmlNode *ppr = imp_w_child(p, "pPr");
+    const xmlNode *np = imp_w_child(ppr, "numPr");
+    int ilvl = 0, num_id = 0;
     if (np != NULL) {
-        int ilvl = (int)imp_w_int(imp_w_child(np, "ilvl"), "val", 0, 8);
-        int num_id = (int)imp_w_int(imp_w_child(np, "numId"), "val", 0, 1 << 30);
+        ilvl = (int)imp_w_int(imp_w_child(np, "ilvl"), "val", 0, 8);
+        num_id = (int)imp_w_int(imp_w_child(np, "numId"), "val", 0, 1 << 30);
+    } else {
+        /* numbering through the paragraph's style ("Heading 1" numbered by Word) */
+        xmlChar *st = w_val_of(imp_w_child(ppr, "pStyle"));
+        if (st != NULL) {
+            if (!imp_numbering_style(d->numbering, (const char *)st, &num_id, &ilvl))
+                num_id = 0;
+            xmlFree(st);
+        }
+    }
+    {
         char label[128];
         if (num_id > 0) {
             imp_numbering_next(d->numbering, num_id, ilvl, label, sizeof label);
@@ -242,11 +257,13 @@ static char *read_part(zip_t *za, const char *name, size_t *out_len, bool *missi
     return xml;
 }
 
-/* document.xml and numbering.xml (optional) out of the .docx in memory. */
+/* document.xml, and numbering.xml and styles.xml when present, out of the .docx in
+ * memory. */
 static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_len,
-                      char **num_xml, size_t *num_len, char *errstr, size_t errstr_size) {
-    *doc_xml = *num_xml = NULL;
-    *num_len = 0;
+                      char **num_xml, size_t *num_len, char **sty_xml, size_t *sty_len,
+                      char *errstr, size_t errstr_size) {
+    *doc_xml = *num_xml = *sty_xml = NULL;
+    *num_len = *sty_len = 0;
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
@@ -276,6 +293,14 @@ static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_
             free(*doc_xml);
             *doc_xml = NULL;
             rc = -1;
+        } else {
+            *sty_xml = read_part(za, "word/styles.xml", sty_len, &missing, errstr, errstr_size);
+            if (*sty_xml == NULL && !missing) {
+                free(*doc_xml);
+                free(*num_xml);
+                *doc_xml = *num_xml = NULL;
+                rc = -1;
+            }
         }
     }
     zip_discard(za); /* read-only: nothing to write back; frees src too */
@@ -285,16 +310,20 @@ static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_
 int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                   size_t errstr_size) {
     doc->loose = false;
-    size_t xlen = 0, nlen = 0;
-    char *xml, *nxml;
-    if (read_parts(data, len, &xml, &xlen, &nxml, &nlen, errstr, errstr_size) != 0)
+    size_t xlen = 0, nlen = 0, slen = 0;
+    char *xml, *nxml, *sxml;
+    if (read_parts(data, len, &xml, &xlen, &nxml, &nlen, &sxml, &slen, errstr, errstr_size) !=
+        0)
         return -1;
     docx_t d = {.numbering = imp_numbering_new(nxml, nlen)};
     free(nxml);
-    if (d.numbering == NULL) {
+    if (d.numbering == NULL || imp_numbering_add_styles(d.numbering, sxml, slen) != 0) {
+        free(sxml);
         free(xml);
+        imp_numbering_free(d.numbering);
         return agg_fail(errstr, errstr_size, "out of memory");
     }
+    free(sxml);
     if (xlen > (size_t)INT32_MAX) {
         free(xml);
         imp_numbering_free(d.numbering);

@@ -38,7 +38,14 @@ struct imp_numbering {
         unsigned used;        /* levels already shown through this instance */
     } num[NUM_MAX];
     size_t nnum;
+    struct {
+        char id[64], based_on[64];
+        int num_id, ilvl; /* num_id -1: none of its own */
+    } *style;
+    size_t nstyles;
 };
+
+static void sattr(const xmlNode *n, char *out, size_t outsz);
 
 /* An attribute w:NAME as an integer in [0, max], or def. */
 static int iattr(const xmlNode *n, const char *name, int def, int max) {
@@ -118,7 +125,63 @@ imp_numbering_t *imp_numbering_new(const char *xml, size_t len) {
     return n;
 }
 
-void imp_numbering_free(imp_numbering_t *n) { free(n); }
+void imp_numbering_free(imp_numbering_t *n) {
+    if (n)
+        free(n->style);
+    free(n);
+}
+
+#define STYLES_MAX 2048
+
+int imp_numbering_add_styles(imp_numbering_t *n, const char *xml, size_t len) {
+    if (n == NULL || xml == NULL || len == 0 || len > (size_t)INT32_MAX)
+        return 0;
+    xmlDoc *x = xmlReadMemory(xml, (int)len, "styles.xml", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (x == NULL)
+        return 0;
+    int rc = 0;
+    const xmlNode *root = xmlDocGetRootElement(x);
+    for (const xmlNode *c = root ? root->children : NULL; c && rc == 0; c = c->next) {
+        if (!imp_w_is(c, "style") || n->nstyles >= STYLES_MAX)
+            continue;
+        if (n->style == NULL && (n->style = calloc(STYLES_MAX, sizeof *n->style)) == NULL) {
+            rc = -1;
+            break;
+        }
+        xmlChar *id = xmlGetNsProp(c, (const xmlChar *)"styleId", (const xmlChar *)IMP_W_NS);
+        if (id == NULL)
+            continue;
+        size_t k = n->nstyles++;
+        snprintf(n->style[k].id, sizeof n->style[k].id, "%s", (const char *)id);
+        xmlFree(id);
+        sattr(imp_w_child(c, "basedOn"), n->style[k].based_on, sizeof n->style[k].based_on);
+        const xmlNode *np = imp_w_child(imp_w_child(c, "pPr"), "numPr");
+        n->style[k].num_id = np ? iattr(imp_w_child(np, "numId"), "val", -1, 1 << 30) : -1;
+        n->style[k].ilvl = np ? iattr(imp_w_child(np, "ilvl"), "val", 0, LEVELS - 1) : 0;
+    }
+    xmlFreeDoc(x);
+    return rc;
+}
+
+bool imp_numbering_style(const imp_numbering_t *n, const char *style_id, int *num_id,
+                         int *ilvl) {
+    /* follow w:basedOn a bounded number of steps (a cycle in a broken file ends) */
+    for (int depth = 0; n && n->style && style_id[0] && depth < 10; depth++) {
+        size_t k = 0;
+        while (k < n->nstyles && strcmp(n->style[k].id, style_id) != 0)
+            k++;
+        if (k == n->nstyles)
+            return false;
+        if (n->style[k].num_id >= 0) {
+            *num_id = n->style[k].num_id;
+            *ilvl = n->style[k].ilvl;
+            return *num_id > 0;
+        }
+        style_id = n->style[k].based_on;
+    }
+    return false;
+}
 
 static void format_value(int v, fmt_t f, char *out, size_t outsz) {
     static const char *const roman[][2] = {{"M", "m"}, {"CM", "cm"}, {"D", "d"}, {"CD", "cd"},

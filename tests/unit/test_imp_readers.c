@@ -363,6 +363,23 @@ static void word_numbering(void) {
     CHECK_STR(l, "a)"); /* restarted by startOverride */
     imp_numbering_next(n, 9, 0, l, sizeof l);
     CHECK_STR(l, ""); /* unknown list */
+    /* numbering through paragraph styles, inherited with basedOn */
+    const char *styles = "<w:styles " W ">"
+                         "<w:style w:styleId=\"Heading1\"><w:pPr><w:numPr><w:ilvl w:val=\"0\"/>"
+                         "<w:numId w:val=\"1\"/></w:numPr></w:pPr></w:style>"
+                         "<w:style w:styleId=\"Goal\"><w:basedOn w:val=\"Heading1\"/></w:style>"
+                         "<w:style w:styleId=\"Plain\"/>"
+                         "<w:style w:styleId=\"A\"><w:basedOn w:val=\"B\"/></w:style>"
+                         "<w:style w:styleId=\"B\"><w:basedOn w:val=\"A\"/></w:style>"
+                         "</w:styles>";
+    CHECK_I64(imp_numbering_add_styles(n, styles, strlen(styles)), 0);
+    int num = -1, lvl = -1;
+    CHECK(imp_numbering_style(n, "Goal", &num, &lvl));
+    CHECK_I64(num, 1);
+    CHECK_I64(lvl, 0);
+    CHECK(!imp_numbering_style(n, "Plain", &num, &lvl));
+    CHECK(!imp_numbering_style(n, "A", &num, &lvl)); /* a basedOn cycle ends */
+    CHECK(!imp_numbering_style(n, "Missing", &num, &lvl));
     imp_numbering_free(n);
     n = imp_numbering_new("<not xml", 8);
     CHECK(n != NULL);
