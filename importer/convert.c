@@ -1000,7 +1000,13 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
         fc++;
     int level;
     char code[AGG_GOAL_MAX + 1], norm[AGG_INDICATOR_MAX + 1];
-    if (fc <= 1 && !imp_measure_number(g.cell[fc], strlen(g.cell[fc]), norm, sizeof norm) &&
+    /* not a heading: the objective column's own cell ("Зорилт 6.1" beside "6.1.1"), or
+     * a row that has a measure number in its number cell */
+    int numc_h = col(cv, IMP_COL_NUM);
+    bool numbered = numc_h >= 0 && numc_h != fc &&
+                    imp_measure_number(gt(&g, numc_h), strlen(gt(&g, numc_h)), norm, sizeof norm);
+    if (fc <= 1 && fc != col(cv, IMP_COL_GOAL) && !numbered &&
+        !imp_measure_number(g.cell[fc], strlen(g.cell[fc]), norm, sizeof norm) &&
         imp_heading_parse(g.cell[fc], &level, code, sizeof code)) {
         bool others = false;
         for (int c = 0; c < IMP_CELLS_MAX; c++)

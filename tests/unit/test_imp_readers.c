@@ -485,7 +485,26 @@ static void broken_header(void) {
     imp_doc_free(&d);
 }
 
+/* An objective column written "Зорилт 6.1. ..." beside numbered rows is not a heading. */
+static void objective_column_words(void) {
+    const char *t = "Зорилт\tД/д\tШалгуур үзүүлэлт\tХүрэх түвшин\tХүрсэн түвшин\n"
+                    "Зорилт 6.1. Хяналт\t6.1.1\tШалгалтын тоо\t4\t5\n"
+                    "\t6.1.2\tАктын тоо\t2\t2\n"
+                    "Зорилт 6.2. Орлого\t6.2.1\tОрлого\t1 сая\t2 сая\n";
+    imp_doc_t d;
+    imp_result_t r = text_rows(t, &d);
+    CHECK_I64(r.nrows, 3);
+    CHECK_I64(r.skipped, 0);
+    if (r.nrows == 3) {
+        CHECK_STR(r.row[1].goal, "6.1");
+        CHECK_STR(r.row[2].goal, "6.2");
+    }
+    imp_result_free(&r);
+    imp_doc_free(&d);
+}
+
 TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quarter_columns),
+          TEST(objective_column_words),
           TEST(broken_header),
           TEST(unit_column),
           TEST(csv_semicolons), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
