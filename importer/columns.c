@@ -65,6 +65,8 @@ imp_col_t imp_header_kind(const char *text) {
         return IMP_COL_ACHIEVED;
     if (starts(f, "гүйцэтгэлийнтүвшин") || strcmp(f, "түвшин") == 0)
         return IMP_COL_GROUP;
+    if (has(f, "гүйцэтгэл")) /* "2024 оны гүйцэтгэл" */
+        return IMP_COL_ACHIEVED;
     if (starts(f, "төсөв") || starts(f, "хариуцах") || starts(f, "тайлбар") ||
         starts(f, "хариуцагч"))
         return IMP_COL_IGNORED;

@@ -115,6 +115,7 @@ static void header_cells(void) {
     CHECK_I64(imp_header_kind("Төсөв"), IMP_COL_IGNORED);
     CHECK_I64(imp_header_kind("Хариуцах нэгж"), IMP_COL_IGNORED);
     CHECK_I64(imp_header_kind("Гүйцэтгэлийн түвшин"), IMP_COL_GROUP);
+    CHECK_I64(imp_header_kind("2024 оны гүйцэтгэл"), IMP_COL_ACHIEVED);
     CHECK_I64(imp_header_kind("Хэмжих нэгж"), IMP_COL_UNIT);
     CHECK_I64(imp_header_kind("Хэрэгжилтийн хувь"), IMP_COL_COMPLETION);
     CHECK_I64(imp_header_kind("Гүйцэтгэл (%)"), IMP_COL_COMPLETION);
