@@ -78,7 +78,7 @@ static bool level_kind(imp_col_t k) {
            k == IMP_COL_BASELINE || k == IMP_COL_TARGET || k == IMP_COL_ACHIEVED;
 }
 
-bool imp_is_header_row(char *const *text, int ncols) {
+bool imp_is_header_row(char *const *text, int ncols, int min_known) {
     int known = 0, strong = 0;
     for (int c = 0; c < ncols; c++) {
         if (text[c] == NULL || text[c][0] == '\0')
@@ -99,13 +99,17 @@ bool imp_is_header_row(char *const *text, int ncols) {
         imp_value_parse(text[c], &v);
         if (v.kind == IMP_VAL_NUMBER)
             return false;
+        /* a header starts with a capital (or is Д/д, №); a continued line of prose in
+         * lower case that happens to hold header words is not one */
+        if (imp_text_starts_lower(text[c]))
+            continue;
         imp_col_t k = imp_header_kind(text[c]);
         if (k != IMP_COL_NONE)
             known++;
         if (level_kind(k))
             strong++;
     }
-    return known >= 2 && strong >= 1;
+    return known >= min_known && strong >= 1;
 }
 
 bool imp_is_numbering_row(char *const *text, int ncols) {

@@ -524,7 +524,7 @@ static int find_dropped_col(const conv_t *cv, const imp_doc_t *doc, size_t from)
         char *t[IMP_CELLS_MAX] = {0};
         for (size_t c = 0; c < b->ncells && c < IMP_CELLS_MAX; c++)
             t[c] = b->cell[c].text;
-        if (imp_is_header_row(t, ncols))
+        if (imp_is_header_row(t, ncols, 3))
             break;
         char norm[AGG_INDICATOR_MAX + 1];
         if (!imp_measure_number(t[0], strlen(t[0]), norm, sizeof norm))
@@ -960,7 +960,7 @@ static int row_block(conv_t *cv, const imp_doc_t *doc, size_t *i) {
     int rc = 0;
     if (grid_empty(&g))
         goto out;
-    if (imp_is_header_row(g.cell, IMP_CELLS_MAX)) {
+    if (imp_is_header_row(g.cell, IMP_CELLS_MAX, cv->have_map ? 3 : 2)) {
         if (same_header(cv, &g)) {
             RNOTE(cv, IMP_NOTE_INFO, where, "the header again (a table in pieces): skipped");
             goto out;

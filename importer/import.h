@@ -48,9 +48,10 @@ typedef struct {
     char label[IMP_CELLS_MAX][96]; /* header text as found, for the report */
 } imp_colmap_t;
 
-/* Whether a row (grid texts) looks like a header: two recognised cells, one of them a
- * number, criterion, measure or level column. */
-bool imp_is_header_row(char *const *text, int ncols);
+/* Whether a row (grid texts) looks like a header: min_known recognised cells (two for
+ * the first table; three inside a table, where prose rows abound), one of them a
+ * number, criterion, measure or level column, none starting in lower case. */
+bool imp_is_header_row(char *const *text, int ncols, int min_known);
 /* A numbering row "1 2 3 ...": consecutive integers from 1, at least three. */
 bool imp_is_numbering_row(char *const *text, int ncols);
 /* Builds the map from the header row h1 and an optional second header row h2 (NULL):

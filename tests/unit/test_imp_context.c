@@ -141,7 +141,9 @@ static void two_row_header(void) {
     CHECK_I64(m.col_of[IMP_COL_TARGET], 4);
     CHECK_I64(m.col_of[IMP_COL_ACHIEVED], 5);
     CHECK_I64(m.col_of[IMP_COL_COMPLETION], 7);
-    CHECK(imp_is_header_row(h1, 8));
+    CHECK(imp_is_header_row(h1, 8, 2));
+    char *prose[4] = {NULL, "гүйцэтгэлийг хангах", NULL, "хугацаанд нь"};
+    CHECK(!imp_is_header_row(prose, 4, 2));
     /* a level over half-year sub-columns: the later one */
     char *g1[5] = {"Д/д", "Шалгуур үзүүлэлт", "Хүрэх түвшин", NULL, "Эхлэх хугацаа"};
     char *g2[5] = {NULL, NULL, "Эхний хагас жил", "Сүүлийн хагас жил", NULL};
@@ -155,7 +157,7 @@ static void two_row_header(void) {
     char *num[8] = {"1", "2", "3", "4", "5", "6", "7", NULL};
     CHECK(imp_is_numbering_row(num, 8));
     char *data[4] = {"1.3 Авлигын арга хэмжээ", "Шалгуур үзүүлэлт", "5", NULL};
-    CHECK(!imp_is_header_row(data, 4));
+    CHECK(!imp_is_header_row(data, 4, 2));
 }
 
 static void headings(void) {
