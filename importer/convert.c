@@ -119,6 +119,11 @@ typedef struct {
 } pending_t;
 
 typedef struct {
+    char base[AGG_INDICATOR_MAX + 1];
+    int n;
+} seen_t;
+
+typedef struct {
     const imp_convert_opts_t *o;
     imp_result_t *res;
     bool loose;
@@ -134,11 +139,7 @@ typedef struct {
     char goal_col_src[48];
     char last_base[AGG_INDICATOR_MAX + 1];
     char last_quarters[32];
-    /* indicator base -> times seen, for #2 (hash table, n = 0 is an empty slot) */
-    struct {
-        char base[AGG_INDICATOR_MAX + 1];
-        int n;
-    } *seen;
+    seen_t *seen; /* indicator base -> times seen, for #2 (hash table, n = 0: empty) */
     size_t nseen, seen_cap;
 } conv_t;
 
@@ -159,7 +160,7 @@ static int seen_next(conv_t *cv, const char *base) {
         void *t = calloc(cap, sizeof *cv->seen);
         if (t == NULL)
             return -1;
-        __typeof__(cv->seen) old = cv->seen, nt = t;
+        seen_t *old = cv->seen, *nt = t;
         for (size_t i = 0; i < cv->seen_cap; i++) {
             if (old[i].n == 0)
                 continue;

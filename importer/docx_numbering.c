@@ -25,12 +25,14 @@ typedef struct {
     char text[48];
 } level_t;
 
+typedef struct {
+    int id;
+    level_t lvl[LEVELS];
+    int counter[LEVELS]; /* last value shown; 0 = not yet */
+} abstract_t;
+
 struct imp_numbering {
-    struct {
-        int id;
-        level_t lvl[LEVELS];
-        int counter[LEVELS]; /* last value shown; 0 = not yet */
-    } abs[ABSTRACT_MAX];
+    abstract_t abs[ABSTRACT_MAX];
     size_t nabs;
     struct {
         int id, abs; /* abs: index into abs[] */
@@ -216,7 +218,7 @@ void imp_numbering_next(imp_numbering_t *n, int num_id, int ilvl, char *out, siz
         k++;
     if (k == n->nnum || n->num[k].abs < 0)
         return;
-    __typeof__(n->abs[0]) *a = &n->abs[n->num[k].abs];
+    abstract_t *a = &n->abs[n->num[k].abs];
     /* a restarted instance begins at its override the first time it shows a level */
     if (n->num[k].override[ilvl] && !(n->num[k].used & (1u << ilvl)))
         a->counter[ilvl] = n->num[k].override[ilvl] - 1; /* the startOverride value */
