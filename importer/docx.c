@@ -257,13 +257,28 @@ static char *read_part(zip_t *za, const char *name, size_t *out_len, bool *missi
     return xml;
 }
 
-/* document.xml, and numbering.xml and styles.xml when present, out of the .docx in
- * memory. */
-static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_len,
-                      char **num_xml, size_t *num_len, char **sty_xml, size_t *sty_len,
-                      char *errstr, size_t errstr_size) {
-    *doc_xml = *num_xml = *sty_xml = NULL;
-    *num_len = *sty_len = 0;
+/* The parts of the .docx this reader uses; only document.xml is required. */
+enum { PART_DOCUMENT, PART_NUMBERING, PART_STYLES, PART_HEADER1, PART__COUNT = PART_HEADER1 + 3 };
+static const char *const part_names[PART__COUNT] = {
+    "word/document.xml", "word/numbering.xml", "word/styles.xml",
+    "word/header1.xml",  "word/header2.xml",   "word/header3.xml"};
+
+typedef struct {
+    char *xml[PART__COUNT]; /* owned; NULL when the part is absent */
+    size_t len[PART__COUNT];
+} parts_t;
+
+static void parts_free(parts_t *p) {
+    for (int i = 0; i < PART__COUNT; i++)
+        free(p->xml[i]);
+    memset(p, 0, sizeof *p);
+}
+
+/* The parts out of the .docx in memory. Returns 0, or -1 with the reason in errstr
+ * (p is then empty). */
+static int read_parts(const char *data, size_t len, parts_t *p, char *errstr,
+                      size_t errstr_size) {
+    memset(p, 0, sizeof *p);
     zip_error_t ze;
     zip_error_init(&ze);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
@@ -280,58 +295,81 @@ static int read_parts(const char *data, size_t len, char **doc_xml, size_t *doc_
         return -1;
     }
     zip_error_fini(&ze);
-    bool missing;
     int rc = 0;
-    *doc_xml = read_part(za, "word/document.xml", doc_len, &missing, errstr, errstr_size);
-    if (*doc_xml == NULL) {
-        if (missing)
-            agg_fail(errstr, errstr_size, "not a .docx: no word/document.xml in the zip");
-        rc = -1;
-    } else {
-        *num_xml = read_part(za, "word/numbering.xml", num_len, &missing, errstr, errstr_size);
-        if (*num_xml == NULL && !missing) {
-            free(*doc_xml);
-            *doc_xml = NULL;
+    for (int i = 0; i < PART__COUNT && rc == 0; i++) {
+        bool missing;
+        p->xml[i] = read_part(za, part_names[i], &p->len[i], &missing, errstr, errstr_size);
+        if (p->xml[i] == NULL && (!missing || i == PART_DOCUMENT)) {
+            if (missing)
+                agg_fail(errstr, errstr_size, "not a .docx: no word/document.xml in the zip");
             rc = -1;
-        } else {
-            *sty_xml = read_part(za, "word/styles.xml", sty_len, &missing, errstr, errstr_size);
-            if (*sty_xml == NULL && !missing) {
-                free(*doc_xml);
-                free(*num_xml);
-                *doc_xml = *num_xml = NULL;
-                rc = -1;
-            }
         }
     }
     zip_discard(za); /* read-only: nothing to write back; frees src too */
+    if (rc != 0)
+        parts_free(p);
     return rc;
+}
+
+/* The paragraphs of the page headers (word/headerN.xml), before the body: the office's
+ * name is often printed there and nowhere else. Tables in a header are not read. A
+ * header that does not parse is left out. */
+static int read_page_headers(docx_t *d, const parts_t *p, imp_doc_t *doc, char *errstr,
+                             size_t errstr_size) {
+    for (int i = PART_HEADER1; i < PART__COUNT; i++) {
+        if (p->xml[i] == NULL || p->len[i] > (size_t)INT32_MAX)
+            continue;
+        xmlDoc *x = xmlReadMemory(p->xml[i], (int)p->len[i], part_names[i], NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (x == NULL)
+            continue;
+        int rc = 0;
+        const xmlNode *root = xmlDocGetRootElement(x);
+        for (const xmlNode *c = root ? root->children : NULL; c && rc == 0; c = c->next) {
+            if (!imp_w_is(c, "p"))
+                continue;
+            buf_t b = {0};
+            para_text(d, c, &b);
+            if (b.oom)
+                rc = agg_fail(errstr, errstr_size, "out of memory");
+            else if (b.len)
+                rc = imp_doc_add_para(doc, b.s, b.len, 0, errstr, errstr_size);
+            free(b.s); /* row 0 of a paragraph marks the page header (imp_where) */
+        }
+        xmlFreeDoc(x);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int imp_read_docx(const char *data, size_t len, imp_doc_t *doc, char *errstr,
                   size_t errstr_size) {
     doc->loose = false;
-    size_t xlen = 0, nlen = 0, slen = 0;
-    char *xml, *nxml, *sxml;
-    if (read_parts(data, len, &xml, &xlen, &nxml, &nlen, &sxml, &slen, errstr, errstr_size) !=
-        0)
+    parts_t p;
+    if (read_parts(data, len, &p, errstr, errstr_size) != 0)
         return -1;
-    docx_t d = {.numbering = imp_numbering_new(nxml, nlen)};
-    free(nxml);
-    if (d.numbering == NULL || imp_numbering_add_styles(d.numbering, sxml, slen) != 0) {
-        free(sxml);
-        free(xml);
+    docx_t d = {.numbering = imp_numbering_new(p.xml[PART_NUMBERING], p.len[PART_NUMBERING])};
+    if (d.numbering == NULL ||
+        imp_numbering_add_styles(d.numbering, p.xml[PART_STYLES], p.len[PART_STYLES]) != 0) {
+        parts_free(&p);
         imp_numbering_free(d.numbering);
         return agg_fail(errstr, errstr_size, "out of memory");
     }
-    free(sxml);
-    if (xlen > (size_t)INT32_MAX) {
-        free(xml);
+    if (p.len[PART_DOCUMENT] > (size_t)INT32_MAX) {
+        parts_free(&p);
         imp_numbering_free(d.numbering);
         return agg_fail(errstr, errstr_size, "word/document.xml: too large");
     }
-    xmlDoc *x = xmlReadMemory(xml, (int)xlen, "word/document.xml", NULL,
+    if (read_page_headers(&d, &p, doc, errstr, errstr_size) != 0) {
+        parts_free(&p);
+        imp_numbering_free(d.numbering);
+        return -1;
+    }
+    xmlDoc *x = xmlReadMemory(p.xml[PART_DOCUMENT], (int)p.len[PART_DOCUMENT],
+                              "word/document.xml", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    free(xml);
+    parts_free(&p);
     if (x == NULL) {
         const xmlError *e = xmlGetLastError();
         imp_numbering_free(d.numbering);

@@ -105,6 +105,8 @@ void imp_where(const imp_block_t *b, int cell, char *buf, size_t bufsz) {
     int n;
     if (b->table > 0)
         n = snprintf(buf, bufsz, "table %d row %d", b->table, b->row);
+    else if (b->line == 0 && b->row == 0)
+        n = snprintf(buf, bufsz, "page header");
     else if (b->line == 0)
         n = snprintf(buf, bufsz, "paragraph %d", b->row);
     else

@@ -148,8 +148,12 @@ static void csv_with_mongolian_headers(void) {
     imp_doc_free(&d);
 }
 
-/* Writes a .docx holding document.xml xml; returns its bytes (caller frees). */
-static char *make_docx(const char *xml, size_t *len) {
+/* Writes a .docx holding document.xml xml and, when header is not NULL, a page
+ * header part; returns its bytes (caller frees). */
+static char *make_docx_parts(const char *xml, const char *header, size_t *len);
+static char *make_docx(const char *xml, size_t *len) { return make_docx_parts(xml, NULL, len); }
+
+static char *make_docx_parts(const char *xml, const char *header, size_t *len) {
     char path[] = "/tmp/test_imp_docx.XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -162,6 +166,10 @@ static char *make_docx(const char *xml, size_t *len) {
     zip_source_t *s = z ? zip_source_buffer(z, xml, strlen(xml), 0) : NULL;
     CHECK(s != NULL);
     CHECK(z && s && zip_file_add(z, "word/document.xml", s, ZIP_FL_ENC_UTF_8) >= 0);
+    if (z && header) {
+        zip_source_t *h = zip_source_buffer(z, header, strlen(header), 0);
+        CHECK(h && zip_file_add(z, "word/header1.xml", h, ZIP_FL_ENC_UTF_8) >= 0);
+    }
     CHECK(z && zip_close(z) == 0);
     FILE *f = fopen(path, "rb");
     char *buf = malloc(1 << 16);
@@ -222,6 +230,29 @@ static void docx_tables(void) {
     imp_result_t r = convert(&d);
     expect_rows(&r);
     imp_result_free(&r);
+    imp_doc_free(&d);
+    free(data);
+}
+
+/* The page header's paragraphs come first, as "page header". */
+static void docx_page_header(void) {
+    const char *body = "<w:document " W "><w:body>" P("2024 ОНЫ ХАГАС ЖИЛИЙН ТАЙЛАН")
+                       "</w:body></w:document>";
+    const char *hdr = "<w:hdr " W ">" P("ХЭНТИЙ АЙМГИЙН НИЙГМИЙН ДААТГАЛЫН ГАЗАР") "</w:hdr>";
+    size_t len;
+    char *data = make_docx_parts(body, hdr, &len);
+    imp_doc_t d;
+    memset(&d, 0, sizeof d);
+    char err[300], where[48];
+    CHECK_I64(imp_read_docx(data, len, &d, err, sizeof err), 0);
+    CHECK_I64(d.count, 2);
+    if (d.count == 2) {
+        CHECK_STR(d.block[0].text, "ХЭНТИЙ АЙМГИЙН НИЙГМИЙН ДААТГАЛЫН ГАЗАР");
+        imp_where(&d.block[0], -1, where, sizeof where);
+        CHECK_STR(where, "page header");
+        imp_where(&d.block[1], -1, where, sizeof where);
+        CHECK_STR(where, "paragraph 1");
+    }
     imp_doc_free(&d);
     free(data);
 }
@@ -508,4 +539,4 @@ TEST_MAIN(TEST(text_export), TEST(word_numbering), TEST(row_counter), TEST(quart
           TEST(broken_header),
           TEST(unit_column),
           TEST(csv_semicolons), TEST(objective_column), TEST(numbered_sections), TEST(markdown_in_pieces), TEST(csv_with_mongolian_headers),
-          TEST(docx_tables), TEST(docx_errors), TEST(hostile_text))
+          TEST(docx_tables), TEST(docx_page_header), TEST(docx_errors), TEST(hostile_text))
