@@ -752,6 +752,18 @@ static bool header_continues(const grid_t *h, const grid_t *t) {
     return any;
 }
 
+/* An INFO note about block j read ahead of the current one, sorted at j's place (after
+ * the header's own note). */
+static int note_at(conv_t *cv, const imp_doc_t *doc, size_t j, const char *msg) {
+    char w[48];
+    imp_where(&doc->block[j], -1, w, sizeof w);
+    size_t key = cv->res->note_key;
+    cv->res->note_key = j + 1;
+    int rc = imp_note(cv->res, IMP_NOTE_INFO, w, "%s", msg);
+    cv->res->note_key = key;
+    return rc;
+}
+
 static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, const char *where) {
     /* the rows under the header: its continuation lines, a second header row, a
      * numbering row */
@@ -771,12 +783,8 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
         grid_free(&t);
         if (!cont)
             break;
-        char w[48];
-        imp_where(b, -1, w, sizeof w);
-        size_t key = cv->res->note_key;
-        cv->res->note_key = j + 1;
-        NOTE(cv, IMP_NOTE_INFO, w, "continues the header (a header cell broken over lines)");
-        cv->res->note_key = key;
+        if (note_at(cv, doc, j, "continues the header (a header cell broken over lines)") != 0)
+            return -1;
         *i = j;
     }
     grid_t h2;
@@ -795,13 +803,9 @@ static int header_at(conv_t *cv, const imp_doc_t *doc, size_t *i, grid_t *g, con
             continue;
         }
         if (imp_is_numbering_row(t.cell, IMP_CELLS_MAX)) {
-            char w[48];
-            imp_where(b, -1, w, sizeof w);
             grid_free(&t);
-            size_t key = cv->res->note_key;
-            cv->res->note_key = j + 1; /* after the header's own note */
-            NOTE(cv, IMP_NOTE_INFO, w, "numbering row skipped");
-            cv->res->note_key = key;
+            if (note_at(cv, doc, j, "numbering row skipped") != 0)
+                return -1;
             *i = j;
             continue;
         }
