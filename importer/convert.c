@@ -327,7 +327,8 @@ static int emit(conv_t *cv, pending_t *p) {
         imp_value_parse(gt(g, col(cv, kinds[i])), &v[i]);
         if (v[i].kind == IMP_VAL_TEXT) {
             if (!any_text)
-                snprintf(textwhy, sizeof textwhy, "%s '%s': %s", imp_col_name(kinds[i]),
+                snprintf(textwhy, sizeof textwhy, "%s (cell %d) '%s': %s",
+                         imp_col_name(kinds[i]), col(cv, kinds[i]) + 1,
                          ex(gt(g, col(cv, kinds[i]))), v[i].why);
             any_text = true;
         }
@@ -386,8 +387,8 @@ static int emit(conv_t *cv, pending_t *p) {
                 snprintf(comp_note, sizeof comp_note, "; completion '%s': %s", ex(gt(g, cc)),
                          cnote);
         } else if (crc < 0) {
-            snprintf(comp_note, sizeof comp_note, "; completion '%s' not read: %s",
-                     ex(gt(g, cc)), cwhy);
+            snprintf(comp_note, sizeof comp_note, "; completion (cell %d) '%s' not read: %s",
+                     cc + 1, ex(gt(g, cc)), cwhy);
         }
     }
 
