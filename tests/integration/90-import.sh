@@ -105,6 +105,14 @@ run_import s003 --lenient "$S003"
 expect_golden s003 "$F/seed-003.expected.csv"
 expect_report s003 "line 56: SKIP skipped: the heading row of objective 3 carries levels"
 expect_report s003 "line 108: SKIP skipped: levels with no measure number under the heading of objective 7"
+# levels checked by hand against the document (a plan has no quarter, achieved, completion)
+expect_row s003 "ub-bagakhangai,2026,,1,1.3" "mnt,273100000,273000000,,"
+expect_row s003 "ub-bagakhangai,2026,,1,1.4#2" "text,,,,"
+expect_row s003 "ub-bagakhangai,2026,,5,5.1" "pct,98.8,100,,"
+expect_row s003 "ub-bagakhangai,2026,,6.2,6.2.1" "count,4525,5332.5,,"
+expect_row s003 "ub-bagakhangai,2026,,7,7.3" "pct,10,5,,"
+expect_row s003 "ub-bagakhangai,2026,,8,8.1#2" "pct,99.94,100,,"
+expect_row s003 "ub-bagakhangai,2026,,2,2" "count,,100,,"
 grep -q '^ub-bagakhangai,2026,1,1.2,Батлагдсан төлөвлөгөө,mnt,9700000000,10600000000,1-4$' "$D/s003.csv" ||
     mismatch "seed 003: row 1.2"
 grep -q '^ub-bagakhangai,2026,10,10.5,Төлөвлөгөөний хэрэгжилтийн хувь,pct,100,100,"2,4"$' "$D/s003.csv" ||
