@@ -33,7 +33,7 @@ TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
 
 .PHONY: all clean test unit asan demo bench up down check-deps
 all: $(BIN)/agg-produce $(BIN)/agg-worker $(BIN)/agg-summaries $(BIN)/agg-dashboard \
-     $(UNIT_BIN) $(TOOL_BIN)
+     $(BIN)/agg-import $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/gen/report.pb-c.c $(BUILD)/gen/report.pb-c.h: proto/report.proto
 	@mkdir -p $(BUILD)/gen
@@ -91,6 +91,23 @@ $(BUILD)/libagg.a: $(LIB_OBJ)
 $(BIN)/agg-produce: $(PROD_OBJ) $(BUILD)/libagg.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# agg-import (importer/): libzip + libxml2 read .docx; --publish links the producer's
+# own reader and publisher (every producer object but its main).
+IMP_CFLAGS := $(shell pkg-config --cflags libxml-2.0 libzip 2>/dev/null)
+IMP_LIBS   := $(shell pkg-config --libs libxml-2.0 libzip 2>/dev/null)
+IMP_OBJ    := $(patsubst %.c,$(BUILD)/%.o,$(filter-out importer/main.c,$(wildcard importer/*.c)))
+PROD_LIB_OBJ := $(filter-out $(BUILD)/producer/main.o,$(PROD_OBJ))
+$(IMP_OBJ) $(BUILD)/importer/main.o: | $(BUILD)/gen/report.pb-c.h
+$(IMP_OBJ) $(BUILD)/importer/main.o: override CFLAGS += $(IMP_CFLAGS)
+$(BIN)/agg-import: $(BUILD)/importer/main.o $(IMP_OBJ) $(PROD_LIB_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(IMP_LIBS) $(LDLIBS)
+
+# Importer unit tests link the importer's objects.
+$(BUILD)/tests/test_imp_%: tests/unit/test_imp_%.c $(IMP_OBJ) $(BUILD)/libagg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(IMP_CFLAGS) -Iimporter $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(IMP_LIBS) $(LDLIBS)
 
 $(BIN)/agg-worker: $(WORKER_OBJ) $(BUILD)/libagg.a
 	@mkdir -p $(BIN)

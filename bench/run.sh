@@ -544,4 +544,6 @@ $(sed -e "s|$AGG_BIN/|bin/|g" "$CMDS")
 \`\`\`
 EOF
 } >"$REPORT"
+# Import speed (agg-import) appends its own section; small in a smoke run.
+AGG_BIN=$AGG_BIN "$ROOT/bench/import.sh" --report "$REPORT" $( ((SMOKE)) && echo --rows-per-goal 20)
 say "wrote ${REPORT#"$ROOT"/}"

@@ -61,7 +61,10 @@ void agg_csv_init(agg_csv_t *csv, FILE *in) {
     csv->line = 0;
     csv->next_line = 1;
     csv->nfields = 0;
+    csv->delim = ',';
 }
+
+void agg_csv_set_delimiter(agg_csv_t *csv, char delim) { csv->delim = delim; }
 
 /* After a line-break byte c: "\r\n" is one break, and a bare '\r' (old Mac files) is
  * one too. Returns the '\n' when it was eaten, else -1. */
@@ -196,7 +199,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
             state = ST_UNQUOTED;
             /* fall through */
         case ST_UNQUOTED:
-            if (c == ',') {
+            if (c == csv->delim) {
                 if ((fe = row_end_field(&r)) != FIELD_OK)
                     goto field_error;
                 state = ST_FIELD_START;
@@ -226,7 +229,7 @@ static int read_row(agg_csv_t *csv, src_t *s, bool *blank, char *errstr,
                 if (!row_put(&r, c))
                     goto row_too_long;
                 state = ST_QUOTED;
-            } else if (c == ',') {
+            } else if (c == csv->delim) {
                 if ((fe = row_end_field(&r)) != FIELD_OK)
                     goto field_error;
                 state = ST_FIELD_START;

@@ -134,53 +134,12 @@ static void set_log_level(void) {
     agg_log_level = cfg.quiet ? AGG_LOG_ERROR : cfg.verbose ? AGG_LOG_DEBUG : AGG_LOG_INFO;
 }
 
-/* How long to wait on the broker: --timeout-ms, or a smaller message.timeout.ms given
- * with -X/-F (waiting for a topic is part of delivering a message, so an operator who
- * shortened the delivery timeout means the whole wait). */
-static int wait_ms(const agg_kprops_t *props) {
-    long ms = cfg.timeout_ms;
-    for (size_t i = 0; i < props->count; i++) {
-        if (strcmp(props->key[i], "message.timeout.ms") != 0 &&
-            strcmp(props->key[i], "delivery.timeout.ms") != 0)
-            continue;
-        long v;
-        char why[64];
-        /* librdkafka has accepted the value already (make_conf runs first). */
-        if (agg_parse_int_range(props->value[i], strlen(props->value[i]), 1, ms, &v, why,
-                                sizeof why) == 0)
-            ms = v;
-    }
-    return (int)ms;
-}
+static int wait_ms(const agg_kprops_t *props) { return prod_wait_ms(cfg.timeout_ms, props); }
 
-/* The producer configuration: ours first, then -F/-X (later wins). The caller owns the
- * result. NULL after printing the reason. */
+/* NULL after printing the reason. */
 static rd_kafka_conf_t *make_conf(const agg_kprops_t *props) {
-    char timeout[32];
-    snprintf(timeout, sizeof timeout, "%ld", cfg.timeout_ms);
-    /* clang-format off */
-    const char *const defaults[] = {
-        "client.id", "agg-produce",
-        /* Retries must not duplicate or reorder a region's rows (corrections follow
-         * the rows they correct). Idempotence implies acks=all; said anyway. */
-        "enable.idempotence", "true",
-        "acks", "all",
-        "linger.ms", "5",
-        "compression.type", "none",
-        /* The Java client's key hash: a district's own producer (most are Java or
-         * use its partitioner) then puts a region on the same partition as ours. */
-        "partitioner", "murmur2_random",
-        /* Topics are created explicitly with the configured partition count; the
-         * broker must not create one with its own default on a metadata request. */
-        "allow.auto.create.topics", "false",
-        /* A message not acknowledged within the wait fails with its own report. */
-        "message.timeout.ms", timeout,
-        NULL,
-    };
-    /* clang-format on */
     char err[768];
-    rd_kafka_conf_t *conf =
-        agg_kafka_conf_new(cfg.bootstrap, defaults, props, err, sizeof err);
+    rd_kafka_conf_t *conf = prod_conf_new(cfg.bootstrap, cfg.timeout_ms, props, err, sizeof err);
     if (conf == NULL)
         usage_error(err);
     return conf;

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "agg/codec.h"
+#include "agg/config.h"
 #include "agg/record.h"
 #include "agg/regions.h"
 
@@ -74,7 +76,21 @@ typedef struct {
  * written to stderr as "FILE:LINE: ..." and counted in invalid_rows / file_errors.
  * Returns 0, or -1 on out of memory (fatal). */
 int prod_rows_read(prod_rows_t *rows, const char *path, const prod_read_opts_t *o);
+/* The same from an open stream (not closed here); file names the rows in messages.
+ * agg-import hands its output to the producer this way. */
+int prod_rows_read_stream(prod_rows_t *rows, FILE *in, const char *file,
+                          const prod_read_opts_t *o);
 void prod_rows_free(prod_rows_t *rows);
+
+/* The producer's client configuration (conf.c): its defaults (idempotence, acks=all,
+ * the Java partitioner, no auto-created topics, message.timeout.ms = timeout_ms), then
+ * props (-F/-X, later wins). NULL with the reason in errstr. The caller owns the result
+ * (prod_publish_rows consumes it). */
+rd_kafka_conf_t *prod_conf_new(const char *bootstrap, long timeout_ms,
+                               const agg_kprops_t *props, char *errstr, size_t errstr_size);
+/* How long to wait on the broker: timeout_ms, or a smaller message.timeout.ms or
+ * delivery.timeout.ms given in props. */
+int prod_wait_ms(long timeout_ms, const agg_kprops_t *props);
 
 /* "FILE:LINE" of a row, or "TOPIC [P]" of a close marker, for messages. */
 void prod_msg_where(const prod_msg_t *m, const prod_topic_t *topics, char *buf,

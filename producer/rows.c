@@ -397,13 +397,18 @@ int prod_rows_read(prod_rows_t *rows, const char *path, const prod_read_opts_t *
         rows->file_errors++;
         return 0;
     }
+    int ret = prod_rows_read_stream(rows, in, file, o);
+    if (!is_stdin)
+        fclose(in);
+    return ret;
+}
+
+int prod_rows_read_stream(prod_rows_t *rows, FILE *in, const char *file,
+                          const prod_read_opts_t *o) {
     /* 64 KiB row buffer: too big for the stack of a CLI helper. */
     agg_csv_t *csv = malloc(sizeof *csv);
-    if (csv == NULL) {
-        if (!is_stdin)
-            fclose(in);
+    if (csv == NULL)
         return -1;
-    }
     agg_csv_init(csv, in);
 
     int ret = 0;
@@ -489,8 +494,6 @@ int prod_rows_read(prod_rows_t *rows, const char *path, const prod_read_opts_t *
     }
 out:
     free(csv);
-    if (!is_stdin)
-        fclose(in);
     return ret;
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building, testing and the local stack need, and only what is missing:
 #   - Debian packages: compiler, librdkafka, protobuf-c, hiredis, redis, kcat, Java, Maven;
-#     libmicrohttpd and jansson (agg-dashboard); chromium and the Prometheus text parser
-#     (python3-prometheus-client), python3-websocket (DevTools protocol) for the
-#     dashboard's browser and /metrics tests
+#     libzip and libxml2 (agg-import reads .docx); libmicrohttpd and jansson
+#     (agg-dashboard); OpenSSL's libcrypto (digests of DLQ entries); chromium and the
+#     Prometheus text parser (python3-prometheus-client), python3-websocket (DevTools
+#     protocol) for the dashboard's browser and /metrics tests
 #   - the jars of a Kafka 3.9.1 broker, fetched from Maven Central into a cache folder
 #     (Debian has no Kafka package, and Maven Central is the one place we can reach).
 # Idempotent and quiet: when everything is there it prints nothing and takes well under
@@ -58,8 +59,8 @@ command -v make >/dev/null 2>&1 || want+=(make)
 # Debian 12 (kafkacat is a transitional package there); either command is accepted.
 while read -r p; do want+=("$p"); done < <(missing_pkgs \
     librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libhiredis-dev \
-    redis-server redis-tools pkg-config libmicrohttpd-dev libjansson-dev libssl-dev \
-    chromium python3-prometheus-client python3-websocket curl)
+    libzip-dev libxml2-dev redis-server redis-tools pkg-config libmicrohttpd-dev \
+    libjansson-dev libssl-dev chromium python3-prometheus-client python3-websocket curl)
 if ! command -v kcat >/dev/null 2>&1 && ! command -v kafkacat >/dev/null 2>&1; then
     want+=(kcat)
 fi

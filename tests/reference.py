@@ -183,6 +183,9 @@ def compute(rows, prefix):
         latest[ident] = r
     for q, region in unknown:
         regions[q][region] = None
+        # The producer stamped the record with its own clock: its first submission is
+        # known to be there, not when.
+        first.setdefault(q, {})[region] = None
 
     scopes = {}     # key -> scope
     for r in latest.values():

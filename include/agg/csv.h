@@ -13,6 +13,7 @@ typedef struct {
     FILE *in;
     long line;       /* line number where the current row starts (1-based) */
     long next_line;  /* line number of the next unread byte */
+    char delim;      /* field separator: ',' (RFC 4180), or ';' from a spreadsheet */
     size_t nfields;
     size_t error_field; /* after a malformed row: the field (1-based) it stopped in, or 0 */
     const char *field[AGG_CSV_FIELDS_MAX]; /* NUL-terminated, point into buf */
@@ -20,8 +21,10 @@ typedef struct {
     char buf[AGG_CSV_ROW_MAX];
 } agg_csv_t;
 
-/* The reader does not own in. */
+/* The reader does not own in. The separator is ','. */
 void agg_csv_init(agg_csv_t *csv, FILE *in);
+/* Another field separator (agg-import reads spreadsheets saved with ';'). */
+void agg_csv_set_delimiter(agg_csv_t *csv, char delim);
 
 /* Reads the next row. Returns 1 with a row, 0 at end of input, -1 on a malformed row
  * (reason in errstr; the reader skips to the next line so later rows still parse). */
