@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agg/csv.h"
+#include "agg/hash.h"
 #include "agg/period.h"
 #include "produce.h"
 
@@ -83,15 +84,9 @@ static void col_report(const char *file, long line, size_t field, int col, const
 /* Identity plus revision: the same revision of one indicator twice in a run is an
  * error (which one is meant?); a higher revision is a correction and is allowed. */
 static uint64_t row_hash(const agg_record_t *r) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    const char *parts[2] = {r->region, r->indicator};
-    for (int p = 0; p < 2; p++) {
-        for (const unsigned char *s = (const unsigned char *)parts[p];; s++) {
-            h = (h ^ *s) * 1099511628211ULL;
-            if (*s == '\0')
-                break; /* the NUL separates region from indicator */
-        }
-    }
+    /* Each NUL is hashed too: it separates the region from the indicator. */
+    uint64_t h = agg_fnv1a(AGG_FNV1A_INIT, r->region, strlen(r->region) + 1);
+    h = agg_fnv1a(h, r->indicator, strlen(r->indicator) + 1);
     uint64_t nums[3] = {(uint64_t)r->year, (uint64_t)r->quarter, (uint64_t)r->revision};
     for (int i = 0; i < 3; i++)
         h = (h ^ nums[i]) * 1099511628211ULL;

@@ -17,6 +17,7 @@
 
 #include "agg/contrib.h"
 #include "agg/deadline.h"
+#include "agg/hash.h"
 #include "agg/log.h"
 #include "apply_args.h"
 #include "args.h"
@@ -159,15 +160,8 @@ int batch_reset(batch_t *b, const char *topic, int32_t partition) {
 
 /* ---------------------------------------------------------------- adding messages */
 
-static uint64_t fnv1a(const char *s) {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static uint32_t region_id(batch_t *b, const char *region) {
-    uint64_t h = fnv1a(region);
+    uint64_t h = agg_fnv1a_str(region);
     for (size_t i = 0; i < b->nregion_names; i++)
         if (b->region_names[i].hash == h && strcmp(b->region_names[i].name, region) == 0)
             return (uint32_t)i;
@@ -263,7 +257,7 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
     }
     b->recs = grow_or_abort(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
     b->keys = grow_or_abort(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
-    b->keys[b->nrecs].indicator_hash = fnv1a(r->indicator);
+    b->keys[b->nrecs].indicator_hash = agg_fnv1a_str(r->indicator);
     b->keys[b->nrecs].region_id = region_id(b, r->region);
     agg_record_t *kept = &b->recs[b->nrecs++];
     *kept = *r;

@@ -4,17 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/hash.h"
 #include "agg/keys.h"
 #include "agg/log.h"
 
+/* Region and goal, separated by a byte neither contains. */
 static uint64_t hash_scope(const char *region, const char *goal) {
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *s = region; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (const char *s = goal; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    static const unsigned char sep = 0xff;
+    uint64_t h = agg_fnv1a(AGG_FNV1A_INIT, region, strlen(region));
+    h = agg_fnv1a(h, &sep, 1);
+    return agg_fnv1a(h, goal, strlen(goal));
 }
 
 static void rehash(scopes_t *t, size_t ncap);

@@ -1,6 +1,5 @@
 /* FNV-1a 64: the one string hash of the project (hash tables keyed by region or
- * indicator). worker/batch.c, producer/rows.c and tests/tools/agg-loadgen.c still carry
- * their own copies; new code uses these. */
+ * indicator, the producer's duplicate check, the load generator's checksum). */
 #ifndef AGG_HASH_H
 #define AGG_HASH_H
 

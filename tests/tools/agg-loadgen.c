@@ -31,6 +31,7 @@
 
 #include "agg/codec.h"
 #include "agg/contrib.h"
+#include "agg/hash.h"
 #include "agg/config.h"
 #include "agg/kafka.h"
 #include "agg/log.h"
@@ -321,15 +322,6 @@ static double mono_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* FNV-1a 64 over everything sent, lengths included so that message boundaries count. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
-}
 
 static int parse_share(const char *s, const char *name, double *out) {
     char *end;
@@ -460,10 +452,10 @@ int main(int argc, char **argv) {
         }
         size_t klen = strlen(r.region);
         uint64_t lens[2] = {klen, (uint64_t)len};
-        hash = fnv1a(hash, &lens[0], sizeof lens[0]);
-        hash = fnv1a(hash, r.region, klen);
-        hash = fnv1a(hash, &lens[1], sizeof lens[1]);
-        hash = fnv1a(hash, buf, (size_t)len);
+        hash = agg_fnv1a(hash, &lens[0], sizeof lens[0]);
+        hash = agg_fnv1a(hash, r.region, klen);
+        hash = agg_fnv1a(hash, &lens[1], sizeof lens[1]);
+        hash = agg_fnv1a(hash, buf, (size_t)len);
         bytes += klen + (unsigned long long)len;
         if (csv)
             csv_row(csv, &r);
