@@ -80,6 +80,8 @@ static const series_t series[] = {
     {"conflicts", "agg_worker_conflicts_total", "counter",
      "batches retried after a record-state compare-and-set conflict"},
     {"redis_errors", "agg_worker_redis_errors_total", "counter", "failed Redis calls"},
+    {"offsets_moved", "agg_worker_offsets_moved_total", "counter",
+     "partitions sought back or forward because the stored offset moved (Redis rollback)"},
     {"lag", "agg_worker_lag", "gauge",
      "messages behind the high watermarks of the worker's partitions"},
     {"time_ms", "agg_worker_report_time_ms", "gauge",
@@ -103,6 +105,26 @@ int dash_metrics_workers(FILE *out, json_t *const *docs, size_t n) {
                 continue;
             const char *labels[] = {"worker", member, NULL};
             if (dash_prom_sample(out, series[s].name, labels,
+                                 (long long)json_integer_value(v)))
+                return -1;
+        }
+    }
+    /* Lag per topic (one quarter each), as the worker last saw its partitions. */
+    if (dash_prom_header(out, "agg_worker_topic_lag", "gauge",
+                         "messages behind the high watermarks, per topic of the worker"))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *member = json_string_value(json_object_get(docs[i], "member"));
+        json_t *by = json_object_get(docs[i], "lag_by_topic");
+        const char *topic;
+        json_t *v;
+        if (!member || !json_is_object(by))
+            continue;
+        json_object_foreach(by, topic, v) {
+            if (!json_is_integer(v))
+                continue;
+            const char *labels[] = {"worker", member, "topic", topic, NULL};
+            if (dash_prom_sample(out, "agg_worker_topic_lag", labels,
                                  (long long)json_integer_value(v)))
                 return -1;
         }

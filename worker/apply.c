@@ -120,6 +120,9 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         int64_t stored = s && s[0] ? strtoll(s, NULL, 10) : -1;
         if (stored == end) {
             /* Our own earlier attempt landed but its reply was lost with the connection. */
+            agg_info("batch_already_applied", "topic=%s partition=%d offset=%" PRId64
+                     " note=\"the reply of the first attempt was lost\"",
+                     p->topic, p->partition, end);
             p->expected = end;
             w->c.batches++;
             part_drop_batch(w, p);
@@ -216,6 +219,16 @@ static int apply_pass(worker_run_t *w) {
         if (store_reply(w->store, &r, err, sizeof err) != STORE_OK)
             goto transient;
         sent--;
+        /* Test hook (tests/integration/48-lost-reply.sh): the script ran, its reply
+         * arrived, and the connection is dropped as if the reply had been lost. */
+        static bool reply_dropped;
+        if (!reply_dropped && getenv("AGG_TEST_DROP_REPLY") && batch_valid(p->batch) > 0) {
+            reply_dropped = true;
+            agg_warn("test_reply_dropped", "topic=%s partition=%d", p->topic, p->partition);
+            store_disconnect(w->store);
+            snprintf(err, sizeof err, "test: reply dropped");
+            goto transient;
+        }
         int done = on_apply_reply(w, p, r);
         if (done < 0) {
             store_disconnect(w->store);

@@ -16,8 +16,15 @@ void worker_note_error(worker_run_t *w, const char *event, const char *err) {
 }
 
 
-static long long total_lag(worker_run_t *w) {
-    long long lag = 0;
+#define LAG_TOPICS_MAX 32 /* topics listed in lag_by_topic (a worker has a few quarters) */
+
+/* Messages behind the high watermarks (as librdkafka last saw them), in all and per
+ * topic: "lag_by_topic":{"reports.2024-Q2":12,...} appended to buf (topic names are
+ * Kafka's [A-Za-z0-9._-], no escaping needed). */
+static long long lag(worker_run_t *w, char *buf, size_t bufsz) {
+    long long total = 0, per[LAG_TOPICS_MAX] = {0};
+    const char *names[LAG_TOPICS_MAX];
+    size_t ntopics = 0;
     for (size_t i = 0; i < w->nparts; i++) {
         part_t *p = &w->parts[i];
         int64_t lo = -1, hi = -1;
@@ -27,14 +34,34 @@ static long long total_lag(worker_run_t *w) {
             hi < 0)
             continue;
         int64_t from = p->expected >= 0 ? p->expected : lo;
-        if (hi > from)
-            lag += hi - from;
+        long long l = hi > from ? hi - from : 0;
+        total += l;
+        size_t t = 0;
+        while (t < ntopics && strcmp(names[t], p->topic) != 0)
+            t++;
+        if (t == ntopics && ntopics < LAG_TOPICS_MAX)
+            names[ntopics++] = p->topic;
+        if (t < ntopics)
+            per[t] += l;
     }
-    return lag;
+    size_t j = 0;
+    int n = snprintf(buf, bufsz, "{");
+    j = n > 0 ? (size_t)n : 0;
+    for (size_t t = 0; t < ntopics && j < bufsz; t++) {
+        n = snprintf(buf + j, bufsz - j, "%s\"%s\":%lld", t ? "," : "", names[t], per[t]);
+        if (n < 0 || (size_t)n >= bufsz - j)
+            break; /* no room: the list stops, the total stays right */
+        j += (size_t)n;
+    }
+    if (j + 2 <= bufsz)
+        snprintf(buf + j, bufsz - j, "}");
+    else
+        snprintf(buf, bufsz, "{}");
+    return total;
 }
 
 void metrics_report(worker_run_t *w) {
-    char json[1024], errq[300];
+    char json[4096], errq[300], by_topic[2048];
     size_t j = 0;
     for (const char *s = w->last_error; *s && j + 2 < sizeof errq; s++) {
         if (*s == '"' || *s == '\\')
@@ -42,23 +69,26 @@ void metrics_report(worker_run_t *w) {
         errq[j++] = (*s >= 0x20) ? *s : ' ';
     }
     errq[j] = '\0';
-    long long lag = total_lag(w);
+    long long total_lag = lag(w, by_topic, sizeof by_topic);
     unsigned long long dlq = dlq_count(w->dlq);
     agg_info("metrics",
              "records_applied=%llu records_unchanged=%llu dlq=%llu batches=%llu lag=%lld "
              "redis_roundtrips=%llu fenced=%llu conflicts=%llu redis_errors=%llu offsets_moved=%llu "
              "last_error=\"%s\"",
-             w->c.records_applied, w->c.records_unchanged, dlq, w->c.batches, lag,
+             w->c.records_applied, w->c.records_unchanged, dlq, w->c.batches, total_lag,
              store_roundtrips(w->store), w->c.fenced, w->c.conflicts, w->c.redis_errors,
              w->c.offsets_moved, errq);
     int n = snprintf(json, sizeof json,
                      "{\"member\":\"%s\",\"time_ms\":%lld,\"records_applied\":%llu,"
                      "\"records_unchanged\":%llu,\"dlq\":%llu,\"batches\":%llu,\"lag\":%lld,"
                      "\"redis_roundtrips\":%llu,\"fenced\":%llu,\"conflicts\":%llu,"
-                     "\"redis_errors\":%llu,\"offsets_moved\":%llu,\"last_error\":\"%s\"}",
+                     "\"redis_errors\":%llu,\"offsets_moved\":%llu,\"lag_by_topic\":%s,"
+                     "\"last_error\":\"%s\"}",
                      w->member, agg_now_ms(), w->c.records_applied, w->c.records_unchanged,
-                     dlq, w->c.batches, lag, store_roundtrips(w->store), w->c.fenced,
-                     w->c.conflicts, w->c.redis_errors, w->c.offsets_moved, errq);
+                     dlq, w->c.batches, total_lag, store_roundtrips(w->store), w->c.fenced,
+                     w->c.conflicts, w->c.redis_errors, w->c.offsets_moved, by_topic, errq);
+    if (n < 0 || (size_t)n >= sizeof json)
+        n = -1; /* cannot happen: the parts are bounded; never store a cut JSON */
     if (w->conf->metrics_json && n > 0) {
         fputs(json, stdout);
         fputc('\n', stdout);

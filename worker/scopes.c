@@ -72,6 +72,10 @@ int scopes_add(scopes_t *t, const char *region, const agg_contrib_t *c, int sign
     const char *goals[4] = {"", c->goal, "", c->goal};
     scope_t *s[4];
     int64_t d[4][AGG_F__N];
+    /* Room for four new scopes first: a rehash between the four lookups would leave
+     * the pointers taken before it dangling. */
+    while ((t->n + 4 + 1) * 2 > t->cap)
+        rehash(t, t->cap ? t->cap * 2 : 256);
     /* Computed aside first: an overflow in the last scope must not leave the first
      * three changed. */
     for (int k = 0; k < 4; k++) {

@@ -224,11 +224,13 @@ agg_worker_dlq_total[worker=host-a:42] 1
 agg_worker_fenced_total[worker=host-a:42] 0
 agg_worker_lag[worker=host-a:42] 0
 agg_worker_last_error_info[error=redis: "timeout",worker=host-a:42] 1
+agg_worker_offsets_moved_total[worker=host-a:42] 0
 agg_worker_records_applied_total[worker=host-a:42] 14
 agg_worker_records_unchanged_total[worker=host-a:42] 10
 agg_worker_redis_errors_total[worker=host-a:42] 2
 agg_worker_redis_roundtrips_total[worker=host-a:42] 9
-agg_worker_report_time_ms[worker=host-a:42] 1.72e+12' "$(grep '^agg_worker' "$TEST_DIR/metrics.txt" | LC_ALL=C sort)"
+agg_worker_report_time_ms[worker=host-a:42] 1.72e+12
+agg_worker_topic_lag[topic=reports.2024-Q2,worker=host-a:42] 0' "$(grep '^agg_worker' "$TEST_DIR/metrics.txt" | LC_ALL=C sort)"
 grep -qx 'agg_dashboard_redis_up\[\] 1' "$TEST_DIR/metrics.txt" || mismatch "redis_up is not 1"
 grep -qx 'agg_dashboard_workers\[\] 1' "$TEST_DIR/metrics.txt" || mismatch "workers is not 1"
 # the 401s and 404s above were counted: api 401 = no token twice, three wrong tokens;

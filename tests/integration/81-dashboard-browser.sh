@@ -99,6 +99,11 @@ got = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.
 fields = {"agg_worker_records_applied_total": "records_applied", "agg_worker_dlq_total": "dlq",
           "agg_worker_records_unchanged_total": "records_unchanged", "agg_worker_lag": "lag"}
 bad = [(n, got.get(n), doc[f]) for n, f in fields.items() if got.get(n) != doc[f]]
+# per topic: the worker's one quarter topic, its lag as the worker stored it
+topic_lag = {s.labels["topic"]: s.value for f in text_string_to_metric_families(text)
+             for s in f.samples if s.name == "agg_worker_topic_lag" and s.labels.get("worker") == member}
+if topic_lag != {t: float(v) for t, v in doc["lag_by_topic"].items()} or len(topic_lag) != 1:
+    bad.append(("agg_worker_topic_lag", topic_lag, doc["lag_by_topic"]))
 if bad or got.get("agg_worker_records_applied_total") != 4:
     sys.exit(f"/metrics vs the worker's JSON: {bad}, records_applied {got.get('agg_worker_records_applied_total')}")
 PY
