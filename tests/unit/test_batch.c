@@ -9,8 +9,8 @@
 volatile sig_atomic_t worker_stop;
 
 static worker_conf_t conf;
-static uint8_t *bufs[64];
-static batch_msg_t msgs[64];
+static uint8_t *bufs[256];
+static batch_msg_t msgs[256];
 static size_t nmsgs;
 
 static agg_record_t rec(const char *region, const char *goal, const char *ind, int rev) {
@@ -308,6 +308,51 @@ static void out_of_range_quarter_topic(void) {
     batch_free(b);
 }
 
+/* A batch with more scopes than the table's first size (more than 127): the table
+ * grows while a record's four scopes are looked up, and every delta must survive. */
+static void many_scopes_in_one_batch(void) {
+    setup();
+    conf.no_region_check = true;
+    batch_t *b = batch_new(&conf);
+    CHECK(batch_reset(b, "reports.2024-Q2", 0) == 0);
+    static char names[200][16];
+    /* A first record of its own goal makes the count of scopes odd, so that the table's
+     * growth falls between the lookups of one record's scopes. */
+    agg_record_t first = rec("r999", "9", "9.1", 1);
+    batch_add(b, msg(&first, "r999"));
+    for (int i = 0; i < 200; i++) {
+        snprintf(names[i], sizeof names[i], "r%03d", i);
+        agg_record_t r = rec(names[i], "1", "1.1", 1);
+        r.has_completion = true;
+        r.completion_x100 = 5000;
+        batch_add(b, msg(&r, names[i]));
+    }
+    size_t n = batch_read_cmds(b);
+    CHECK_I64(n, 201);
+    char err[128];
+    for (size_t i = 0; i < n; i++) {
+        redisReply *reply = nil_array(2, NULL);
+        CHECK(batch_read_reply(b, i, reply, err, sizeof err) == 0);
+        free_array(reply);
+    }
+    int argc;
+    const char **argv;
+    const size_t *lens;
+    CHECK(batch_script_args(b, -1, 1, &argc, &argv, &lens, err, sizeof err) == 0);
+    int tot = index_of(argc, argv, "agg:2024-Q2:total");
+    int goal = index_of(argc, argv, "agg:2024-Q2:goal:1");
+    int last = index_of(argc, argv, "agg:2024-Q2:region:r199:goal:1");
+    CHECK(tot > 0 && goal > 0 && last > 0);
+    if (tot > 0 && goal > 0 && last > 0) {
+        CHECK_STR(scope_field(argc, argv, tot, "indicators"), "201");
+        CHECK_STR(scope_field(argc, argv, tot, "completion_sum_x100"), "1000000");
+        CHECK_STR(scope_field(argc, argv, goal, "partial"), "200");
+        CHECK_STR(scope_field(argc, argv, last, "indicators"), "1");
+    }
+    batch_free(b);
+}
+
 TEST_MAIN(TEST(rejects_name_the_reason), TEST(latest_revision_moves_between_goals),
           TEST(stale_revision_is_a_no_op), TEST(corrupt_state_is_an_error),
-          TEST(close_marker_ends_the_batch), TEST(out_of_range_quarter_topic))
+          TEST(close_marker_ends_the_batch), TEST(out_of_range_quarter_topic),
+          TEST(many_scopes_in_one_batch))
