@@ -27,6 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_t *o = json_loads(text, 0, &jerr);
     FUZZ_CHECK(json_is_object(o));
     FUZZ_CHECK(json_integer_value(json_object_get(o, "revision")) == (json_int_t)revision);
+    /* Readers group by id and scope: both are always there, and the copies handed
+     * out are their beginnings (cut at AGG_SUMMARY_ID_MAX bytes). */
+    const char *jid = json_string_value(json_object_get(o, "id"));
+    const char *jscope = json_string_value(json_object_get(o, "scope"));
+    FUZZ_CHECK(jid != NULL && strncmp(jid, id, strlen(id)) == 0);
+    FUZZ_CHECK(jscope != NULL && strncmp(jscope, scope, strlen(scope)) == 0);
+    FUZZ_CHECK(json_is_string(json_object_get(o, "quarter")));
     json_decref(o);
     free(text);
     return 0;

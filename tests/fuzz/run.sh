@@ -45,10 +45,13 @@ fi
 # Per-target options. The CSV reader's row limit (AGG_CSV_ROW_MAX, 64 KiB) is only
 # reached by inputs longer than it; elsewhere libFuzzer's default (4096 bytes, or the
 # largest seed) is plenty and keeps mutations fast.
+# Dictionaries (tests/fuzz/*.dict) give the mutator the words of a format: column
+# names, JSON keys.
 opts_for() {
     case $1 in
-        csv) echo "-max_len=70000" ;;
-        rows) echo "-max_len=8192" ;;
+        csv) echo "-max_len=70000 -dict=tests/fuzz/csv.dict" ;;
+        rows) echo "-max_len=8192 -dict=tests/fuzz/csv.dict" ;;
+        summary_outbox) echo "-dict=tests/fuzz/summary_outbox.dict" ;;
     esac
 }
 
@@ -68,11 +71,9 @@ for t in "${targets[@]}"; do
     fi
     [[ -d $seeds ]] || { echo "FAIL fuzz $t: no seed corpus $seeds"; crashed=1; continue; }
     mkdir -p "$work" "$art"
-    dict=()
-    [[ -f tests/fuzz/$t.dict ]] && dict=(-dict="tests/fuzz/$t.dict")
     # shellcheck disable=SC2046  # opts_for prints separate words on purpose
     "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$art/" "${dict[@]}" $(opts_for "$t") "$work" "$seeds" \
+        -artifact_prefix="$art/" $(opts_for "$t") "$work" "$seeds" \
         >"$logf" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logf" | tail -n 1)

@@ -10,6 +10,7 @@
 #include "agg/config.h"
 #include "agg/contrib.h"
 #include "agg/deadline.h"
+#include "agg/summary.h"
 #include "test.h"
 
 static char err[512];
@@ -99,5 +100,47 @@ static void deadline_must_be_after_the_epoch(void) {
     agg_arena_free(&arena);
 }
 
+/* fuzz_summary_json: a Summary whose id is not UTF-8 (id "\xff", quarter "", scope "",
+ * revision 32) came out as JSON without "id": jansson refuses such a string and the
+ * object silently lacked the key. agg-summaries --json printed it; now the message is
+ * refused like any undecodable one, naming the field. */
+static void summary_with_invalid_utf8_is_refused(void) {
+    static const uint8_t bad_id[] = {0x0a, 0x01, 0xff, 0x12, 0x00, 0x1a, 0x00, 0x20, 0x20};
+    char id[AGG_SUMMARY_ID_MAX + 1], scope[AGG_SUMMARY_ID_MAX + 1];
+    uint32_t rev = 0;
+    err[0] = '\0';
+    char *json = agg_summary_to_json(bad_id, sizeof bad_id, id, scope, &rev, err, sizeof err);
+    CHECK(json == NULL);
+    CHECK_STR(err, "Summary message: id is not valid UTF-8");
+    free(json);
+
+    /* The same message with id "x" is read, and the JSON has its id. */
+    static const uint8_t good[] = {0x0a, 0x01, 'x', 0x12, 0x00, 0x1a, 0x00, 0x20, 0x20};
+    json = agg_summary_to_json(good, sizeof good, id, scope, &rev, err, sizeof err);
+    CHECK(json != NULL);
+    CHECK(json && strstr(json, "\"id\":\"x\"") != NULL);
+    CHECK_STR(id, "x");
+    CHECK_I64(rev, 32);
+    free(json);
+
+    /* A bad byte deeper down, in a region list, is named too. From the outbox entry
+     * {"id":"a","quarter":"q","revision":"1","regions_missing":"r"}, "r" -> "\xc0". */
+    uint8_t *wire = NULL;
+    char q[16];
+    static const char entry[] =
+        "{\"id\":\"a\",\"quarter\":\"q\",\"revision\":\"1\",\"regions_missing\":\"r\"}";
+    long n = agg_summary_from_outbox(entry, sizeof entry - 1, &wire, id, q, err, sizeof err);
+    CHECK(n > 0);
+    if (n <= 0)
+        return;
+    uint8_t *r = memchr(wire, 'r', (size_t)n);
+    CHECK(r != NULL);
+    if (r)
+        *r = 0xc0;
+    CHECK(agg_summary_to_json(wire, (size_t)n, id, scope, &rev, err, sizeof err) == NULL);
+    CHECK_STR(err, "Summary message: regions_missing is not valid UTF-8");
+    free(wire);
+}
+
 TEST_MAIN(TEST(kprops_nul_byte_is_refused), TEST(contrib_state_goal_must_be_a_goal_code),
-          TEST(deadline_must_be_after_the_epoch))
+          TEST(deadline_must_be_after_the_epoch), TEST(summary_with_invalid_utf8_is_refused))
