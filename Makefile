@@ -138,21 +138,22 @@ asan: check-deps
 # Fuzzing (docs/FUZZING.md) in its own tree: clang, ASan + UBSan, libFuzzer. Needs no
 # stack. FUZZ_SECONDS per target; FUZZ_TARGETS="csv envelope" to run only some.
 FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
                 -fno-sanitize-recover=all
 fuzz-build:
 	@scripts/deps.sh --fuzz
-	@$(MAKE) --no-print-directory fuzzers BUILD=build/fuzz BIN=build/fuzz/bin CC=$(FUZZ_CC) \
-	    SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g"
+	@$(MAKE) --no-print-directory fuzzers BUILD=$(FUZZ_BUILD) BIN=$(FUZZ_BUILD)/bin \
+	    CC=$(FUZZ_CC) SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g"
 
 fuzz: fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@AGG_FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# CI's short run: each target for a fixed few seconds, the checked-in seeds first.
+# CI's short run: each target for a fixed few seconds with a fixed seed.
 fuzz-smoke: fuzz-build
-	@tests/fuzz/run.sh --smoke $(FUZZ_TARGETS)
+	@AGG_FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh --smoke $(FUZZ_TARGETS)
 
 demo: check-deps
 	@$(MAKE) --no-print-directory all
