@@ -5,6 +5,8 @@
 #   make test       unit + integration + fault tests, then the same under ASan+UBSan
 #   make asan       only the sanitizer run
 #   make bench      benchmarks (docs/BENCHMARKS.md)
+#   make fuzz       every libFuzzer target for FUZZ_SECONDS (60) each (docs/FUZZING.md)
+#   make fuzz-smoke every target for a short fixed time, as CI does
 
 CC      ?= cc
 BUILD   ?= build
@@ -30,8 +32,10 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BIN)/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzzers/%)
 
-.PHONY: all clean test unit asan demo bench up down check-deps
+.PHONY: all clean test unit asan demo bench up down check-deps fuzz fuzz-smoke fuzz-build fuzzers
 all: $(BIN)/agg-produce $(BIN)/agg-worker $(BIN)/agg-summaries $(BIN)/agg-dashboard \
      $(BIN)/agg-import $(UNIT_BIN) $(TOOL_BIN)
 
@@ -40,7 +44,7 @@ $(BUILD)/gen/report.pb-c.c $(BUILD)/gen/report.pb-c.h: proto/report.proto
 	protoc-c --proto_path=proto --c_out=$(BUILD)/gen proto/report.proto
 
 # Every object may include the generated header.
-$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(SUMM_OBJ) $(DASH_OBJ) $(UNIT_BIN) $(TOOL_BIN): \
+$(LIB_OBJ) $(PROD_OBJ) $(WORKER_OBJ) $(SUMM_OBJ) $(DASH_OBJ) $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN): \
     | $(BUILD)/gen/report.pb-c.h
 
 $(BUILD)/%.o: %.c
@@ -141,6 +145,17 @@ $(BIN)/%: tests/tools/%.c $(BUILD)/libagg.a
 	@mkdir -p $(BIN) $(BUILD)/deps
 	$(CC) $(CFLAGS) -MF $(BUILD)/deps/$(@F).d $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
+# libFuzzer harnesses: only built in the fuzz tree (make fuzz-build), where CC is clang
+# and the library is compiled with coverage instrumentation. The row reader lives in
+# the producer, so its harness links that one object. libagg.a goes last for the linker.
+$(BUILD)/fuzzers/fuzz_rows: $(BUILD)/producer/rows.o
+$(BUILD)/fuzzers/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libagg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iproducer -fsanitize=fuzzer $(LDFLAGS) -o $@ \
+	    $(filter %.c %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+fuzzers: $(FUZZ_BIN)
+
 check-deps:
 	@scripts/deps.sh
 
@@ -167,6 +182,26 @@ asan: check-deps
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g"
 	@scripts/stack.sh up
 	@AGG_BIN=build/asan/bin AGG_TEST_BUILD=build/asan tests/run.sh sanitizer
+
+# Fuzzing (docs/FUZZING.md) in its own tree: clang, ASan + UBSan, libFuzzer. Needs no
+# stack. FUZZ_SECONDS per target; FUZZ_TARGETS="csv envelope" to run only some.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_SAN     := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=all
+fuzz-build:
+	@scripts/deps.sh --fuzz
+	@$(MAKE) --no-print-directory fuzzers BUILD=$(FUZZ_BUILD) BIN=$(FUZZ_BUILD)/bin \
+	    CC=$(FUZZ_CC) SAN="$(FUZZ_SAN)" CFLAGS="-O1 -g"
+
+fuzz: fuzz-build
+	@AGG_FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# CI's short run: each target for a fixed few seconds with a fixed seed.
+fuzz-smoke: fuzz-build
+	@AGG_FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh --smoke $(FUZZ_TARGETS)
 
 demo: check-deps
 	@$(MAKE) --no-print-directory all

@@ -73,12 +73,11 @@ static void trim(const char **s, size_t *len) {
 }
 
 /* The subset of Java properties that librdkafka configs use in practice: key=value,
- * blank lines, # and ! comments. No ':' separator and no line continuations. */
-int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
-                         size_t errstr_size) {
-    FILE *in = fopen(path, "r");
-    if (!in)
-        return agg_fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
+ * blank lines, # and ! comments. No ':' separator and no line continuations. The file
+ * and the in-memory entry points share this reader, so what the fuzzer exercises
+ * through agg_kprops_load_text is exactly what -F runs. name only labels errors. */
+static int kprops_load_stream(agg_kprops_t *props, FILE *in, const char *name,
+                              char *errstr, size_t errstr_size) {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -87,6 +86,12 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
     errno = 0;
     while ((n = getline(&line, &cap, in)) != -1) {
         lineno++;
+        /* librdkafka takes C strings: a NUL would silently cut the key or value
+         * there (found by fuzz_kprops). */
+        if (memchr(line, '\0', (size_t)n)) {
+            rc = agg_fail(errstr, errstr_size, "%s:%ld: NUL byte in the line", name, lineno);
+            break;
+        }
         const char *s = line;
         size_t len = (size_t)n;
         trim(&s, &len);
@@ -94,7 +99,7 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
             continue;
         const char *eq = memchr(s, '=', len);
         if (!eq) {
-            rc = agg_fail(errstr, errstr_size, "%s:%ld: expected key=value", path, lineno);
+            rc = agg_fail(errstr, errstr_size, "%s:%ld: expected key=value", name, lineno);
             break;
         }
         const char *k = s, *v = eq + 1;
@@ -103,15 +108,38 @@ int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
         trim(&v, &vlen);
         char why[160];
         if (kprops_set(props, k, klen, v, vlen, why, sizeof why)) {
-            rc = agg_fail(errstr, errstr_size, "%s:%ld: %s", path, lineno, why);
+            rc = agg_fail(errstr, errstr_size, "%s:%ld: %s", name, lineno, why);
             break;
         }
     }
     if (rc == 0 && ferror(in))
-        rc = agg_fail(errstr, errstr_size, "%s: read error: %s", path, strerror(errno));
+        rc = agg_fail(errstr, errstr_size, "%s: read error: %s", name, strerror(errno));
     free(line);
+    return rc;
+}
+
+int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
+                         size_t errstr_size) {
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return agg_fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    int rc = kprops_load_stream(props, in, path, errstr, errstr_size);
     if (fclose(in) != 0 && rc == 0)
         rc = agg_fail(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    return rc;
+}
+
+int agg_kprops_load_text(agg_kprops_t *props, const char *text, size_t len,
+                         const char *name, char *errstr, size_t errstr_size) {
+    if (len == 0)
+        return 0; /* an empty file holds no property; fmemopen may refuse size 0 */
+    /* fmemopen in "r" mode never writes to the buffer; the cast only satisfies its
+     * prototype. */
+    FILE *in = fmemopen((void *)text, len, "r");
+    if (!in)
+        return agg_fail(errstr, errstr_size, "%s: fmemopen: %s", name, strerror(errno));
+    int rc = kprops_load_stream(props, in, name, errstr, errstr_size);
+    fclose(in); /* a read-only memory stream has nothing to flush */
     return rc;
 }
 

@@ -143,8 +143,10 @@ int agg_contrib_parse(const char *s, size_t len, agg_contrib_t *c) {
         return -1;
     if (parse_i64(&p, end, '|', &c->has_achieved, &c->achieved_x100))
         return -1;
+    /* Every stored goal passed agg_check_goal; anything else (a NUL, which would cut
+     * the goal as a C string, found by fuzz_contrib) is not a state a worker wrote. */
     size_t gl = (size_t)(end - p);
-    if (gl == 0 || gl > AGG_GOAL_MAX || memchr(p, '|', gl))
+    if (agg_check_goal(p, gl, NULL, 0) != 0)
         return -1;
     memcpy(c->goal, p, gl);
     c->goal[gl] = '\0';

@@ -32,6 +32,13 @@ int agg_deadlines_init(agg_deadlines_t *d, int day, const char *list, char *errs
             snprintf(errstr, errstr_size, "deadline of %.*s: %s", (int)(eq - p), p, why);
             return -1;
         }
+        /* A close marker carries deadline_ms > 0 only: 0 reads as "none" (the rule
+         * applies) and the worker dead-letters a negative one (found by fuzz_deadline). */
+        if (ms <= 0) {
+            snprintf(errstr, errstr_size, "deadline of %.*s: must be after 1970-01-01T00:00:00Z",
+                     (int)(eq - p), p);
+            return -1;
+        }
         if (d->n == AGG_DEADLINE_EXPLICIT_MAX) {
             snprintf(errstr, errstr_size, "more than %d explicit deadlines",
                      AGG_DEADLINE_EXPLICIT_MAX);

@@ -15,6 +15,9 @@
 #   AGG_CACHE_DIR   where the Kafka jars go (default $HOME/.cache/agg-pipeline)
 #
 # Prints the Kafka libs folder with `scripts/deps.sh --kafka-libs` (no installing).
+# `scripts/deps.sh --fuzz` installs what `make fuzz` needs instead: the build
+# dependencies above plus clang and its sanitizer/libFuzzer runtime; no Kafka jars,
+# since the fuzzers need no broker.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +36,10 @@ die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 if [[ ${1:-} == --kafka-libs ]]; then
     echo "$KAFKA_LIBS"
     exit 0
+fi
+FUZZ=0
+if [[ ${1:-} == --fuzz ]]; then
+    FUZZ=1
 fi
 
 # --- Debian packages ---------------------------------------------------------------
@@ -71,8 +78,14 @@ java_ok() {
     v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
     [[ -n $v && $v -ge 11 ]]
 }
-java_ok || want+=(openjdk-17-jre-headless)
-command -v mvn >/dev/null 2>&1 || want+=(maven)
+if ((FUZZ)); then
+    # Debian 12's clang is clang 14; its libFuzzer and sanitizer runtimes are a
+    # separate package that --no-install-recommends would leave out.
+    while read -r p; do want+=("$p"); done < <(missing_pkgs clang libclang-rt-14-dev)
+else
+    java_ok || want+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null 2>&1 || want+=(maven)
+fi
 
 if ((${#want[@]})); then
     SUDO=()
@@ -106,8 +119,10 @@ if ((${#want[@]})); then
     # The packaged redis-server starts a system service on the default port 6379; the
     # project runs its own instance (scripts/stack.sh) and does not need that one. It is
     # left as installed: stopping a system service is the machine owner's call.
-    java_ok || die "java is still missing or older than 11 after installing openjdk-17-jre-headless"
+    ((FUZZ)) || java_ok ||
+        die "java is still missing or older than 11 after installing openjdk-17-jre-headless"
 fi
+((FUZZ)) && exit 0
 
 # --- Kafka broker jars ------------------------------------------------------------
 

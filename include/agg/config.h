@@ -46,6 +46,10 @@ void agg_opts_usage(FILE *out, const char *synopsis, const agg_opt_t *opts);
  * "path:line: reason". */
 int agg_kprops_load_file(agg_kprops_t *props, const char *path, char *errstr,
                          size_t errstr_size);
+/* The same from len bytes of text in memory (NUL bytes are data, not an end); name
+ * stands for the path in errors. */
+int agg_kprops_load_text(agg_kprops_t *props, const char *text, size_t len,
+                         const char *name, char *errstr, size_t errstr_size);
 int agg_kprops_add(agg_kprops_t *props, const char *kv, char *errstr, size_t errstr_size);
 /* A property whose value must never be printed (*password*, *secret*, *.key*, *token*,
  * sasl.*): errors show "(hidden)" instead. */
