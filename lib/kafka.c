@@ -255,3 +255,70 @@ out:
     rd_kafka_destroy(rk);
     return rc;
 }
+
+int agg_kafka_fetch_offsets(const char *bootstrap, const agg_kprops_t *props, const char *topic,
+                            int32_t partition, const int64_t *offsets, size_t n,
+                            int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
+                            char *errstr, size_t errstr_size) {
+    static const char *const defaults[] = {
+        "enable.auto.commit", "false", "group.id", "agg-offset-fetch", NULL,
+    };
+    rd_kafka_conf_t *kc = agg_kafka_conf_new(bootstrap, defaults, props, errstr, errstr_size);
+    if (!kc)
+        return -1;
+    char err[256];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
+    if (!rk) {
+        rd_kafka_conf_destroy(kc);
+        snprintf(errstr, errstr_size, "consumer: %s", err);
+        return -1;
+    }
+    int rc = 0;
+    long long deadline = agg_mono_ms() + timeout_ms;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        if (!l) {
+            snprintf(errstr, errstr_size, "out of memory");
+            rc = -1;
+            break;
+        }
+        rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offsets[i];
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+            snprintf(errstr, errstr_size, "%s [%d] assign: %s", topic, partition,
+                     rd_kafka_err2str(e));
+            rc = -1;
+            break;
+        }
+        for (;;) {
+            if (agg_mono_ms() > deadline) {
+                snprintf(errstr, errstr_size, "%s [%d] offset %lld: not fetched within %d ms",
+                         topic, partition, (long long)offsets[i], timeout_ms);
+                rc = -1;
+                break;
+            }
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+            if (!m)
+                continue;
+            if (m->err || m->offset != offsets[i]) {
+                if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    snprintf(errstr, errstr_size, "%s [%d]: %s", topic, partition,
+                             rd_kafka_message_errstr(m));
+                    rc = -1;
+                }
+                rd_kafka_message_destroy(m);
+                if (rc)
+                    break;
+                continue;
+            }
+            rc = cb(m, opaque, errstr, errstr_size) ? -1 : 0;
+            rd_kafka_message_destroy(m);
+            break;
+        }
+    }
+    rd_kafka_assign(rk, NULL);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return rc;
+}

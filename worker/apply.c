@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg/kafka.h"
 #include "agg/log.h"
 #include "apply_args.h"
 #include "worker_run.h"
@@ -62,6 +63,55 @@ static int send_rejects(worker_run_t *w) {
     return 0;
 }
 
+#define OVERFLOW_CULPRITS_MAX 256
+
+typedef struct {
+    worker_run_t *w;
+    const char *reason;
+    int sent;
+} overflow_ctx_t;
+
+static int overflow_to_dlq(const rd_kafka_message_t *m, void *opaque, char *errstr,
+                           size_t errstr_size) {
+    overflow_ctx_t *c = opaque;
+    int rc = dlq_send(c->w->dlq, m, c->reason, errstr, errstr_size);
+    if (rc == 0)
+        c->sent++;
+    /* The message belongs to the fetching consumer: it must be acknowledged before
+     * that consumer is destroyed. */
+    return rc == 0 ? dlq_wait(c->w->dlq) : rc;
+}
+
+/* The script refused the batch because it would take (key, field) beyond int64, before
+ * any write. The records whose amounts feed that field are fetched again by offset (the
+ * batch keeps only decoded copies) and sent to the DLQ with the reason; the batch is
+ * then computed again without them. Returns 0 (retry the batch) or -1 (stop: nothing to
+ * blame, or the DLQ failed for good). */
+static int on_overflow(worker_run_t *w, part_t *p, const char *key, const char *field) {
+    int64_t offs[OVERFLOW_CULPRITS_MAX];
+    char err[512], reason[384];
+    size_t n = batch_overflow_culprits(p->batch, key, field, offs, OVERFLOW_CULPRITS_MAX);
+    agg_warn("scope_overflow",
+             "topic=%s partition=%d key=%s field=%s records=%zu action=%s", p->topic,
+             p->partition, key, field, n, n ? "dlq" : "stop");
+    if (n == 0) {
+        snprintf(w->last_error, sizeof w->last_error, "scope overflow in %s", key);
+        return -1;
+    }
+    snprintf(reason, sizeof reason, "amount out of range: %s of %s would leave int64", field,
+             key);
+    overflow_ctx_t ctx = {.w = w, .reason = reason};
+    if (agg_kafka_fetch_offsets(w->conf->bootstrap, &w->conf->kprops, p->topic, p->partition,
+                                offs, n, 30000, overflow_to_dlq, &ctx, err, sizeof err) != 0 ||
+        ctx.sent != (int)n) {
+        worker_note_error(w, "dlq_error", err);
+        return 0; /* nothing removed yet: the next pass tries again */
+    }
+    batch_remove_offsets(p->batch, offs, n);
+    w->c.rejects += n;
+    return 0;
+}
+
 /* Handles the script's answer for one partition batch. Returns 1 when the batch is done
  * (applied, or dropped because it was fenced), 0 to retry it, -1 fatal. */
 static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
@@ -100,16 +150,9 @@ static int on_apply_reply(worker_run_t *w, part_t *p, const redisReply *r) {
         close_on_hold(w, p);
         return 1;
     }
-    if (strcmp(status, APPLY_REPLY_OVERFLOW) == 0 && r->elements == 3) {
-        agg_error("scope_overflow",
-                  "topic=%s partition=%d key=%s field=%s action=stop note=\"the batch "
-                  "would take the sum beyond int64; nothing was written\"",
-                  p->topic, p->partition, r->element[1]->str ? r->element[1]->str : "?",
-                  r->element[2]->str ? r->element[2]->str : "?");
-        snprintf(w->last_error, sizeof w->last_error, "scope overflow in %s",
-                 r->element[1]->str ? r->element[1]->str : "?");
-        return -1;
-    }
+    if (strcmp(status, APPLY_REPLY_OVERFLOW) == 0 && r->elements == 3 && r->element[1]->str &&
+        r->element[2]->str)
+        return on_overflow(w, p, r->element[1]->str, r->element[2]->str);
     if (strcmp(status, APPLY_REPLY_REPLAY) == 0) {
         part_drop_batch(w, p);
         replay_on_hold(w, p);

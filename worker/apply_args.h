@@ -18,8 +18,8 @@
  *   {"HOLD"}           records on a partition past its close marker while the quarter
  *                      is still open: nothing written; the partition waits
  *   {"OVERFLOW", key, field}  the batch would take an amount of a scope beyond int64:
- *                      nothing written; the worker stops (exit 1) rather than write a
- *                      wrong total
+ *                      nothing written; the worker sends the records that feed that
+ *                      field to the DLQ and applies the batch without them
  *   {"REPLAY"}         a replay of the quarter runs: nothing written; the partition
  *                      waits until it has swapped its result in (then its stored
  *                      offset has moved, and the worker seeks there) */

@@ -61,6 +61,8 @@ struct batch {
 
     agg_record_t *recs;
     size_t nrecs, recs_cap;
+    int64_t *rec_off; /* parallel to recs: each record's offset (to fetch it again) */
+    size_t rec_off_cap;
     sort_key_t *keys; /* parallel to recs */
     size_t keys_cap;
     region_name_t *region_names;
@@ -114,6 +116,7 @@ void batch_free(batch_t *b) {
     agg_arena_free(&b->arena);
     free(b->recs);
     free(b->keys);
+    free(b->rec_off);
     free(b->region_names);
     free(b->rejects);
     free(b->order);
@@ -257,6 +260,8 @@ int batch_add(batch_t *b, const batch_msg_t *m) {
     }
     b->recs = grow_or_abort(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
     b->keys = grow_or_abort(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
+    b->rec_off = grow_or_abort(b->rec_off, &b->rec_off_cap, b->nrecs + 1, sizeof *b->rec_off);
+    b->rec_off[b->nrecs] = m->offset;
     b->keys[b->nrecs].indicator_hash = agg_fnv1a_str(r->indicator);
     b->keys[b->nrecs].region_id = region_id(b, r->region);
     agg_record_t *kept = &b->recs[b->nrecs++];
@@ -568,4 +573,58 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     *argv = a->argv;
     *argvlen = a->alen;
     return 0;
+}
+
+size_t batch_overflow_culprits(batch_t *b, const char *key, const char *field, int64_t *offs,
+                               size_t max) {
+    /* The field names a summed amount of one unit: target_x100:<unit> or
+     * achieved_x100:<unit>. */
+    bool target = strncmp(field, "target_x100:", 12) == 0;
+    bool achieved = strncmp(field, "achieved_x100:", 14) == 0;
+    if ((!target && !achieved) || !b->winners_ready)
+        return 0;
+    const char *unit = field + (target ? 12 : 14);
+    /* Which scope the key is: the batch's own table knows every key it sent. */
+    const scope_t *sc = NULL;
+    char k[AGG_KEY_MAX];
+    for (size_t i = 0; i < b->scopes.cap && !sc; i++) {
+        const scope_t *s = &b->scopes.slots[i];
+        if (s->used && agg_key_scope(k, sizeof k, b->conf->key_prefix, b->qid,
+                                     s->region[0] ? s->region : NULL,
+                                     s->goal[0] ? s->goal : NULL) > 0 &&
+            strcmp(k, key) == 0)
+            sc = s;
+    }
+    if (!sc)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < b->nwinners && n < max; i++) {
+        const winner_t *w = &b->winners[i];
+        const agg_record_t *r = &b->recs[w->rec];
+        if (!w->changed || strcmp(agg_unit_name(r->unit), unit) != 0 ||
+            (sc->region[0] && strcmp(sc->region, r->region) != 0) ||
+            (sc->goal[0] && strcmp(sc->goal, r->goal) != 0))
+            continue;
+        if ((target && r->has_target && r->target_x100 != 0) ||
+            (achieved && r->has_achieved && r->achieved_x100 != 0))
+            offs[n++] = b->rec_off[w->rec];
+    }
+    return n;
+}
+
+void batch_remove_offsets(batch_t *b, const int64_t *offs, size_t n) {
+    size_t j = 0;
+    for (size_t i = 0; i < b->nrecs; i++) {
+        bool drop = false;
+        for (size_t k = 0; k < n && !drop; k++)
+            drop = b->rec_off[i] == offs[k];
+        if (drop)
+            continue;
+        b->recs[j] = b->recs[i];
+        b->keys[j] = b->keys[i];
+        b->rec_off[j] = b->rec_off[i];
+        j++;
+    }
+    b->nrecs = j;
+    b->winners_ready = false; /* winners, reads and deltas are computed again */
 }

@@ -122,6 +122,13 @@ int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr
 int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
                       const char ***argv, const size_t **argvlen, char *errstr,
                       size_t errstr_size);
+/* After an OVERFLOW answer for (scope key, field): the offsets (at most max) of the
+ * changed records whose amount feeds that field of that scope. */
+size_t batch_overflow_culprits(batch_t *b, const char *key, const char *field, int64_t *offs,
+                               size_t max);
+/* Removes the records at these offsets from the batch (they went to the DLQ); the next
+ * batch_read_cmds() computes the winners again. */
+void batch_remove_offsets(batch_t *b, const int64_t *offs, size_t n);
 /* After batch_script_args: records that changed the aggregates / were no-ops. */
 size_t batch_applied(const batch_t *b);
 size_t batch_unchanged(const batch_t *b);

@@ -37,4 +37,12 @@ int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const
                          int64_t tail, int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
                          char *errstr, size_t errstr_size);
 
+/* Fetches the messages at the given offsets of one partition, calling cb for each while
+ * it is alive (the message belongs to a consumer that is destroyed afterwards). Bounded
+ * by timeout_ms in all. 0, or -1 with the reason in errstr. */
+int agg_kafka_fetch_offsets(const char *bootstrap, const agg_kprops_t *props, const char *topic,
+                            int32_t partition, const int64_t *offsets, size_t n,
+                            int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
+                            char *errstr, size_t errstr_size);
+
 #endif
