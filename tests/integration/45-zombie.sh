@@ -27,7 +27,7 @@ publish "$TEST_DIR/data/wave-2.csv"
 wait_applied_all 90
 log "w2 applied wave 2 ($DATA_TOTAL in all)"
 kill -CONT "$w1"
-sleep 4
+sleep 6
 alive "$w1" || fail "w1 exited after SIGCONT"
 # Its last metrics line counts what the stored offsets refused.
 m=$(grep ' info metrics ' "$TEST_DIR/w1.log" | tail -1)

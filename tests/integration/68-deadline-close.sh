@@ -2,7 +2,7 @@
 # timeout: 120
 #
 # Deadline close (SPEC 8): two workers, the quarter's deadline set a few seconds ahead
-# (--deadlines Q=TIME, the same on both). When it passes, one worker -- the one that
+# (--deadlines Q=TIME, 15 s ahead, the same on both). When it passes, one worker -- the one that
 # takes the quarter's lock in Redis -- writes the close markers (requested_by
 # "deadline"), exactly once: the topic holds the rows and 6 markers, not 12. The
 # quarter then closes as for any marker, and timeliness is judged against that
@@ -13,7 +13,7 @@ set -euo pipefail
 Q=2024-Q1
 D=$TEST_DIR
 now=$(date +%s)
-deadline_s=$((now + 6))
+deadline_s=$((now + 15))
 deadline_iso=$(date -u -d "@$deadline_s" +%Y-%m-%dT%H:%M:%SZ)
 before=$(date -u -d "@$((now - 3600))" +%Y-%m-%dT%H:%M:%SZ)
 after=$(date -u -d "@$((now + 3600))" +%Y-%m-%dT%H:%M:%SZ)

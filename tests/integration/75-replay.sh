@@ -92,7 +92,7 @@ reference --closed "$Q" "$D/base.csv" "$D/late.csv" "$D/during.csv" ||
     mismatch "reference.py: not exact after the replay and the rows published during it"
 
 # 4. Someone else's replay lock: refused; the live worker holds the quarter meanwhile.
-rcli SET "$KEY_PREFIX:internal:lock:replay:$Q" "someone-else" PX 4000 >/dev/null
+rcli SET "$KEY_PREFIX:internal:lock:replay:$Q" "someone-else" PX 8000 >/dev/null
 rc=0
 replay --quarter "$Q" >/dev/null 2>"$D/refused.err" || rc=$?
 expect_eq "a second replay: exit" 1 "$rc"
@@ -113,7 +113,7 @@ kill -KILL "$rp" 2>/dev/null || true
 wait "$rp" 2>/dev/null || true
 after=$(rcli HGETALL "$P:total" | paste -d= - - | grep -v '^updated_ms=' | sort)
 expect_eq "live total after a killed replay" "$before" "$after"
-sleep 2.5
+sleep 3.5
 rc=0
 replay --quarter "$Q" --verify >/dev/null 2>"$D/after-kill.err" || rc=$?
 expect_eq "verify after the killed replay's lock expired: exit" 0 "$rc"
