@@ -180,9 +180,8 @@ int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
     return -1;
 }
 
-int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const char *topic,
-                         int64_t tail, int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
-                         char *errstr, size_t errstr_size) {
+rd_kafka_t *agg_kafka_reader_new(const char *bootstrap, const agg_kprops_t *props,
+                                 char *errstr, size_t errstr_size) {
     /* assign() needs no group; group.id is set only because librdkafka wants one for a
      * consumer handle. Nothing is committed. */
     static const char *const defaults[] = {
@@ -191,14 +190,22 @@ int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const
     };
     rd_kafka_conf_t *kc = agg_kafka_conf_new(bootstrap, defaults, props, errstr, errstr_size);
     if (!kc)
-        return -1;
+        return NULL;
     char err[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
     if (!rk) {
         rd_kafka_conf_destroy(kc);
         snprintf(errstr, errstr_size, "consumer: %s", err);
-        return -1;
     }
+    return rk;
+}
+
+int agg_kafka_read_topic(const char *bootstrap, const agg_kprops_t *props, const char *topic,
+                         int64_t tail, int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
+                         char *errstr, size_t errstr_size) {
+    rd_kafka_t *rk = agg_kafka_reader_new(bootstrap, props, errstr, errstr_size);
+    if (!rk)
+        return -1;
     int rc = -1, remaining = 0;
     int nparts = agg_kafka_partition_count(rk, topic, timeout_ms, errstr, errstr_size);
     rd_kafka_topic_partition_list_t *l =
@@ -260,19 +267,9 @@ int agg_kafka_fetch_offsets(const char *bootstrap, const agg_kprops_t *props, co
                             int32_t partition, const int64_t *offsets, size_t n,
                             int timeout_ms, agg_kafka_read_cb_t *cb, void *opaque,
                             char *errstr, size_t errstr_size) {
-    static const char *const defaults[] = {
-        "enable.auto.commit", "false", "group.id", "agg-offset-fetch", NULL,
-    };
-    rd_kafka_conf_t *kc = agg_kafka_conf_new(bootstrap, defaults, props, errstr, errstr_size);
-    if (!kc)
+    rd_kafka_t *rk = agg_kafka_reader_new(bootstrap, props, errstr, errstr_size);
+    if (!rk)
         return -1;
-    char err[256];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err);
-    if (!rk) {
-        rd_kafka_conf_destroy(kc);
-        snprintf(errstr, errstr_size, "consumer: %s", err);
-        return -1;
-    }
     int rc = 0;
     long long deadline = agg_mono_ms() + timeout_ms;
     for (size_t i = 0; i < n && rc == 0; i++) {

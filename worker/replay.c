@@ -650,13 +650,8 @@ int replay_main(worker_conf_t *conf) {
 
     /* The ends, taken after the lock: no live batch of the quarter applies from now on. */
     {
-        static const char *const defaults[] = {"group.id", "agg-replay-meta", NULL};
-        rd_kafka_conf_t *kc = agg_kafka_conf_new(conf->bootstrap, defaults, &conf->kprops, err,
-                                                 sizeof err);
-        rd_kafka_t *rk = kc ? rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof err) : NULL;
+        rd_kafka_t *rk = agg_kafka_reader_new(conf->bootstrap, &conf->kprops, err, sizeof err);
         if (!rk) {
-            if (kc)
-                rd_kafka_conf_destroy(kc);
             fprintf(stderr, "agg-worker replay: %s\n", err);
             goto done;
         }
