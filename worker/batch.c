@@ -53,10 +53,8 @@ typedef struct {
 
 struct batch {
     const worker_conf_t *conf;
-    char topic[256];
+    admit_topic_t t; /* the topic, its quarter */
     int32_t partition;
-    int year, quarter;
-    char qid[AGG_QUARTER_ID_LEN + 1];
     agg_arena_t arena;
 
     agg_record_t *recs;
@@ -74,7 +72,6 @@ struct batch {
     bool close;
     agg_close_t marker; /* when close */
     bool late_reject;   /* the partition is past its marker and late records are refused */
-    bool bad_topic;     /* a quarter topic of a year out of range: everything is refused */
 
     size_t *order; /* sort buffer */
     winner_t *winners;
@@ -129,25 +126,8 @@ void batch_free(batch_t *b) {
 }
 
 int batch_reset(batch_t *b, const char *topic, int32_t partition) {
-    size_t tl = strlen(topic);
-    if (tl >= sizeof b->topic)
+    if (admit_topic(&b->t, b->conf, topic) != 0)
         return -1;
-    b->bad_topic = false;
-    if (agg_quarter_from_topic(topic, b->conf->topic_prefix, &b->year, &b->quarter) != 0 ||
-        agg_quarter_format(b->year, b->quarter, b->qid, sizeof b->qid) != 0) {
-        /* The subscription pattern admits any YYYY-Q[1-4]: a topic of a year out of
-         * range (reports.9999-Q1) gets every message refused to the DLQ, its offsets
-         * move, and it creates no quarter state. Only the offsets key is written. */
-        size_t pl = strlen(b->conf->topic_prefix);
-        const char *q = topic + (strncmp(topic, b->conf->topic_prefix, pl) == 0 ? pl : 0);
-        if (strlen(q) != AGG_QUARTER_ID_LEN || q[4] != '-' || q[5] != 'Q' || q[6] < '1' ||
-            q[6] > '4' || strspn(q, "0123456789") != 4)
-            return -1;
-        memcpy(b->qid, q, AGG_QUARTER_ID_LEN + 1);
-        b->year = b->quarter = 0;
-        b->bad_topic = true;
-    }
-    memcpy(b->topic, topic, tl + 1);
     b->partition = partition;
     agg_arena_reset(&b->arena);
     b->nrecs = b->nrejects = b->nmsgs = b->nregion_names = 0;
@@ -189,75 +169,26 @@ static void reject(batch_t *b, const batch_msg_t *m, const char *fmt, ...) {
     r->msg = *m;
 }
 
-/* Printable, bounded copy of a message key for a DLQ reason. */
-static void quote_key(const void *key, size_t len, char *out, size_t outsz) {
-    size_t j = 0;
-    const unsigned char *k = key;
-    for (size_t i = 0; i < len && j + 5 < outsz; i++) {
-        if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '"' && k[i] != '\\')
-            out[j++] = (char)k[i];
-        else
-            j += (size_t)snprintf(out + j, outsz - j, "\\x%02x", k[i]);
-    }
-    out[j] = '\0';
-}
-
 int batch_add(batch_t *b, const batch_msg_t *m) {
-    char err[256];
+    char reason[sizeof b->rejects->reason];
     agg_msg_t msg;
 
     b->nmsgs++;
     b->last_offset = m->offset;
     agg_arena_reset(&b->arena);
-    if (b->bad_topic) {
-        reject(b, m, "topic %s: quarter %s out of range (years %d to %d)", b->topic, b->qid,
-               AGG_YEAR_MIN, AGG_YEAR_MAX);
+    switch (admit_message(b->conf, &b->t, m, b->late_reject, &b->arena, &msg, reason,
+                          sizeof reason)) {
+    case ADMIT_REJECT:
+        reject(b, m, "%s", reason);
         return 0;
-    }
-    if (agg_decode(m->value, m->value_len, &b->arena, &msg, err, sizeof err) != 0) {
-        reject(b, m, "%s", err);
-        return 0;
-    }
-    if (msg.kind == AGG_MSG_CLOSE) {
-        if (msg.close.year != b->year || msg.close.quarter != b->quarter) {
-            reject(b, m, "quarter mismatch: close marker for %d-Q%d on topic %s",
-                   msg.close.year, msg.close.quarter, b->topic);
-            return 0;
-        }
+    case ADMIT_MARKER:
         b->close = true;
         b->marker = msg.close;
-        if (b->marker.requested_ms <= 0)
-            b->marker.requested_ms = agg_now_ms();
-        if (b->marker.deadline_ms <= 0) /* a marker written before v2 */
-            b->marker.deadline_ms = agg_deadline_ms(&b->conf->deadlines, b->year, b->quarter);
         return 1;
+    case ADMIT_RECORD:
+        break;
     }
-
     const agg_record_t *r = &msg.record;
-    const char *field = NULL;
-    if (agg_record_validate(r, b->conf->no_region_check ? NULL : &b->conf->regions, &field,
-                            err, sizeof err) != 0) {
-        reject(b, m, "invalid field %s: %s", field ? field : "?", err);
-        return 0;
-    }
-    if (r->year != b->year || r->quarter != b->quarter) {
-        reject(b, m, "quarter mismatch: record is for %d-Q%d but topic is %s", r->year,
-               r->quarter, b->topic);
-        return 0;
-    }
-    size_t rl = strlen(r->region);
-    if (m->key_len != rl || memcmp(m->key, r->region, rl) != 0) {
-        char k[128];
-        quote_key(m->key, m->key_len, k, sizeof k);
-        reject(b, m, "key mismatch: message key \"%s\" is not the region \"%s\"", k,
-               r->region);
-        return 0;
-    }
-    if (b->late_reject) {
-        reject(b, m, "quarter-closed: %s is closed and the late-record policy is reject",
-               b->qid);
-        return 0;
-    }
     b->recs = grow_or_abort(b->recs, &b->recs_cap, b->nrecs + 1, sizeof *b->recs);
     b->keys = grow_or_abort(b->keys, &b->keys_cap, b->nrecs + 1, sizeof *b->keys);
     b->rec_off = grow_or_abort(b->rec_off, &b->rec_off_cap, b->nrecs + 1, sizeof *b->rec_off);
@@ -276,9 +207,9 @@ size_t batch_valid(const batch_t *b) { return b->nrecs; }
 const agg_close_t *batch_marker(const batch_t *b) { return b->close ? &b->marker : NULL; }
 void batch_set_marker_partitions(batch_t *b, int32_t n) { b->marker.partitions = n; }
 void batch_set_late_reject(batch_t *b, bool on) { b->late_reject = on; }
-const char *batch_quarter(const batch_t *b) { return b->qid; }
+const char *batch_quarter(const batch_t *b) { return b->t.qid; }
 int64_t batch_last_offset(const batch_t *b) { return b->last_offset; }
-const char *batch_topic(const batch_t *b) { return b->topic; }
+const char *batch_topic(const batch_t *b) { return b->t.topic; }
 int32_t batch_partition(const batch_t *b) { return b->partition; }
 size_t batch_applied(const batch_t *b) { return b->applied; }
 size_t batch_unchanged(const batch_t *b) { return b->unchanged; }
@@ -342,7 +273,7 @@ static void find_winners(batch_t *b) {
             g->first = b->nwinners;
             g->count = 0;
             g->version = -1;
-            if (agg_key_records(g->key, sizeof g->key, b->conf->key_prefix, b->qid,
+            if (agg_key_records(g->key, sizeof g->key, b->conf->key_prefix, b->t.qid,
                                 r->region) < 0)
                 g->key[0] = '\0'; /* cannot happen: lengths are bounded by validation */
         }
@@ -438,8 +369,8 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         find_winners(b);
     args_clear(a);
 
-    if (agg_key_offsets(key, sizeof key, b->conf->key_prefix, b->topic) < 0) {
-        snprintf(errstr, errstr_size, "offsets key too long for topic %s", b->topic);
+    if (agg_key_offsets(key, sizeof key, b->conf->key_prefix, b->t.topic) < 0) {
+        snprintf(errstr, errstr_size, "offsets key too long for topic %s", b->t.topic);
         return -1;
     }
     args_str(a, key);
@@ -450,15 +381,15 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         args_str(a, "");
     args_i64(a, b->last_offset + 1);
     args_i64(a, now_ms);
-    agg_key_state(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_state(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
     agg_key_quarters(key, sizeof key, b->conf->key_prefix);
     args_str(a, key);
-    args_str(a, b->qid);
-    args_i64(a, (int64_t)b->year * 10 + b->quarter);
-    agg_key_regions(key, sizeof key, b->conf->key_prefix, b->qid);
+    args_str(a, b->t.qid);
+    args_i64(a, (int64_t)b->t.year * 10 + b->t.quarter);
+    agg_key_regions(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
-    agg_key_goals(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_goals(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
     if (b->close) {
         args_i64(a, b->marker.requested_ms);
@@ -469,18 +400,18 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         for (int k = 0; k < 4; k++)
             args_str(a, "");
     }
-    agg_key_closed_partitions(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_closed_partitions(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
-    agg_key_regions_first(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_regions_first(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
-    agg_key_scope_base(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_scope_base(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
     agg_key_outbox(key, sizeof key, b->conf->key_prefix);
     args_str(a, key);
-    args_str(a, b->topic);
+    args_str(a, b->t.topic);
     args_str(a, b->conf->expected_regions_csv);
     args_i64(a, (int64_t)b->nrecs);
-    agg_key_replay_lock(key, sizeof key, b->conf->key_prefix, b->qid);
+    agg_key_replay_lock(key, sizeof key, b->conf->key_prefix, b->t.qid);
     args_str(a, key);
     if (a->n != APPLY_ARG__FIXED) {
         snprintf(errstr, errstr_size, "apply.lua arguments: %zu fixed, want %d", a->n,
@@ -536,7 +467,7 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
     /* Duplicates and stale revisions merged away inside the batch count as unchanged. */
     b->unchanged = b->nrecs - b->applied;
 
-    scopes_emit(&b->scopes, a, b->conf->key_prefix, b->qid);
+    scopes_emit(&b->scopes, a, b->conf->key_prefix, b->t.qid);
 
     /* Latest submission per region over every valid record received, duplicates and
      * stale revisions included: a maximum over all of them does not depend on the order
@@ -589,7 +520,7 @@ size_t batch_overflow_culprits(batch_t *b, const char *key, const char *field, i
     char k[AGG_KEY_MAX];
     for (size_t i = 0; i < b->scopes.cap && !sc; i++) {
         const scope_t *s = &b->scopes.slots[i];
-        if (s->used && agg_key_scope(k, sizeof k, b->conf->key_prefix, b->qid,
+        if (s->used && agg_key_scope(k, sizeof k, b->conf->key_prefix, b->t.qid,
                                      s->region[0] ? s->region : NULL,
                                      s->goal[0] ? s->goal : NULL) > 0 &&
             strcmp(k, key) == 0)

@@ -59,8 +59,6 @@ typedef struct {
 
 extern volatile sig_atomic_t worker_stop; /* set by SIGTERM/SIGINT */
 
-/* ---- batch.c: one partition's messages -> exact deltas -> apply.lua arguments ---- */
-
 /* A consumed message, as the batch sees it (borrowed; must outlive the batch). */
 typedef struct {
     const void *key;
@@ -70,6 +68,31 @@ typedef struct {
     int64_t offset;
     const void *opaque; /* the rd_kafka_message_t, for the DLQ */
 } batch_msg_t;
+
+/* ---- admit.c: what a message of a quarter topic is (live path and replay alike) ---- */
+
+typedef struct {
+    char topic[256];
+    char qid[AGG_QUARTER_ID_LEN + 1];
+    int year, quarter;
+    bool bad_topic; /* a quarter topic of a year out of range: everything is refused */
+} admit_topic_t;
+
+/* The quarter of a topic of our prefix; -1 when it is not a quarter topic at all. */
+int admit_topic(admit_topic_t *t, const worker_conf_t *conf, const char *topic);
+
+typedef enum { ADMIT_RECORD, ADMIT_MARKER, ADMIT_REJECT } admit_t;
+
+/* Decodes and checks one message into msg (strings borrowed from the arena). A marker
+ * gets its defaults (requested now, the configured deadline) when it has none. A reject
+ * gets its DLQ reason. late_reject: the partition is past its marker, the quarter
+ * closed, and the late-record policy is reject. */
+admit_t admit_message(const worker_conf_t *conf, const admit_topic_t *t, const batch_msg_t *m,
+                      bool late_reject, agg_arena_t *arena, agg_msg_t *msg, char *reason,
+                      size_t reasonsz);
+
+/* ---- batch.c: one partition's messages -> exact deltas -> apply.lua arguments ---- */
+
 
 typedef struct {
     batch_msg_t msg; /* a copy: the caller's array may move */
