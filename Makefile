@@ -132,7 +132,7 @@ $(BUILD)/tests/test_dashboard: tests/unit/test_dashboard.c \
 	$(CC) $(CFLAGS) -Idashboard $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(DASH_LIBS) $(LDLIBS)
 
 # The batch builder's arithmetic is tested without Kafka or Redis.
-$(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/worker/admit.o $(BUILD)/worker/scopes.o \
+$(BUILD)/tests/test_batch: tests/unit/test_batch.c $(BUILD)/worker/batch.o $(BUILD)/worker/admit.o $(BUILD)/worker/apply_args.o $(BUILD)/worker/scopes.o \
     $(BUILD)/worker/args.o $(BUILD)/libagg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)

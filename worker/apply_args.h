@@ -26,6 +26,9 @@
 #ifndef AGG_WORKER_APPLY_ARGS_H
 #define AGG_WORKER_APPLY_ARGS_H
 
+#include "args.h"
+#include "worker.h"
+
 enum {
     APPLY_ARG_OFFSETS_KEY,
     APPLY_ARG_PARTITION,
@@ -52,6 +55,24 @@ enum {
     APPLY_ARG_REPLAY_KEY,   /* exists while a replay of the quarter runs */
     APPLY_ARG__FIXED
 };
+
+/* One step of apply.lua: what its fixed arguments say. */
+typedef struct {
+    const char *topic, *qid;
+    int year, quarter;
+    int32_t partition;
+    int64_t expected;     /* the stored offset the step follows; -1 = none stored */
+    int64_t next_offset;
+    int64_t now_ms;
+    const agg_close_t *marker; /* the close marker that ends the step, or NULL */
+    int64_t nvalid;       /* valid records in the step */
+} apply_step_t;
+
+/* Appends the APPLY_ARG__FIXED arguments of a step (apply_args.c): the one layout of
+ * them, for the live batches (batch.c) and the replay's staged steps (stage.c). Returns
+ * -1 with errstr when a key would be too long. */
+int apply_fixed_args(args_t *a, const worker_conf_t *conf, const apply_step_t *s,
+                     char *errstr, size_t errstr_size);
 
 #define APPLY_REPLY_OK "OK"
 #define APPLY_REPLY_FENCED "FENCED"

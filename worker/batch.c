@@ -362,62 +362,19 @@ int batch_read_reply(batch_t *b, size_t i, const redisReply *reply, char *errstr
 int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
                       const char ***argv, const size_t **argvlen, char *errstr,
                       size_t errstr_size) {
-    char key[AGG_KEY_MAX];
     args_t *a = &b->script;
 
     if (!b->winners_ready)
         find_winners(b);
     args_clear(a);
 
-    if (agg_key_offsets(key, sizeof key, b->conf->key_prefix, b->t.topic) < 0) {
-        snprintf(errstr, errstr_size, "offsets key too long for topic %s", b->t.topic);
+    apply_step_t step = {.topic = b->t.topic, .qid = b->t.qid, .year = b->t.year,
+                         .quarter = b->t.quarter, .partition = b->partition,
+                         .expected = expected, .next_offset = b->last_offset + 1,
+                         .now_ms = now_ms, .marker = b->close ? &b->marker : NULL,
+                         .nvalid = (int64_t)b->nrecs};
+    if (apply_fixed_args(a, b->conf, &step, errstr, errstr_size) != 0)
         return -1;
-    }
-    args_str(a, key);
-    args_i64(a, b->partition);
-    if (expected >= 0)
-        args_i64(a, expected);
-    else
-        args_str(a, "");
-    args_i64(a, b->last_offset + 1);
-    args_i64(a, now_ms);
-    agg_key_state(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    agg_key_quarters(key, sizeof key, b->conf->key_prefix);
-    args_str(a, key);
-    args_str(a, b->t.qid);
-    args_i64(a, (int64_t)b->t.year * 10 + b->t.quarter);
-    agg_key_regions(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    agg_key_goals(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    if (b->close) {
-        args_i64(a, b->marker.requested_ms);
-        args_i64(a, b->marker.partitions);
-        args_i64(a, b->marker.deadline_ms);
-        args_str(a, b->marker.requested_by);
-    } else {
-        for (int k = 0; k < 4; k++)
-            args_str(a, "");
-    }
-    agg_key_closed_partitions(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    agg_key_regions_first(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    agg_key_scope_base(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    agg_key_outbox(key, sizeof key, b->conf->key_prefix);
-    args_str(a, key);
-    args_str(a, b->t.topic);
-    args_str(a, b->conf->expected_regions_csv);
-    args_i64(a, (int64_t)b->nrecs);
-    agg_key_replay_lock(key, sizeof key, b->conf->key_prefix, b->t.qid);
-    args_str(a, key);
-    if (a->n != APPLY_ARG__FIXED) {
-        snprintf(errstr, errstr_size, "apply.lua arguments: %zu fixed, want %d", a->n,
-                 APPLY_ARG__FIXED);
-        return -1;
-    }
 
     /* Record states (compare-and-set) and deltas. */
     scopes_clear(&b->scopes);
@@ -438,7 +395,7 @@ int batch_script_args(batch_t *b, int64_t expected, int64_t now_ms, int *argc,
         for (size_t k = 0; k < g->count; k++) {
             winner_t *w = &b->winners[g->first + k];
             const agg_record_t *r = &b->recs[w->rec];
-            w->changed = !w->has_old || r->revision > w->old.revision;
+            w->changed = !w->has_old || agg_contrib_replaces(&w->old, r->revision);
             if (!w->changed)
                 continue;
             agg_contrib_t nc;

@@ -67,11 +67,12 @@ void scopes_free(scopes_t *t) {
     memset(t, 0, sizeof *t);
 }
 
-int scopes_add(scopes_t *t, const char *region, const agg_contrib_t *c, int sign) {
+int scopes_add_deltas(scopes_t *t, const char *region, const char *goal,
+                      const int64_t d[AGG_F__N]) {
     const char *regions[4] = {"", "", region, region};
-    const char *goals[4] = {"", c->goal, "", c->goal};
+    const char *goals[4] = {"", goal, "", goal};
     scope_t *s[4];
-    int64_t d[4][AGG_F__N];
+    int64_t sum[4][AGG_F__N];
     /* Room for four new scopes first: a rehash between the four lookups would leave
      * the pointers taken before it dangling. */
     while ((t->n + 4 + 1) * 2 > t->cap)
@@ -80,13 +81,20 @@ int scopes_add(scopes_t *t, const char *region, const agg_contrib_t *c, int sign
      * three changed. */
     for (int k = 0; k < 4; k++) {
         s[k] = scope_get(t, regions[k], goals[k]);
-        memcpy(d[k], s[k]->d, sizeof d[k]);
-        if (agg_contrib_add(d[k], c, sign) != 0)
-            return -1;
+        for (int f = 0; f < AGG_F__N; f++)
+            if (__builtin_add_overflow(s[k]->d[f], d[f], &sum[k][f]))
+                return -1;
     }
     for (int k = 0; k < 4; k++)
-        memcpy(s[k]->d, d[k], sizeof d[k]);
+        memcpy(s[k]->d, sum[k], sizeof sum[k]);
     return 0;
+}
+
+int scopes_add(scopes_t *t, const char *region, const agg_contrib_t *c, int sign) {
+    int64_t d[AGG_F__N] = {0};
+    if (agg_contrib_add(d, c, sign) != 0)
+        return -1;
+    return scopes_add_deltas(t, region, c->goal, d);
 }
 
 static void emit_scope(args_t *a, const scope_t *s, const char *key_prefix,

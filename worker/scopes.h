@@ -30,6 +30,10 @@ void scopes_free(scopes_t *t);
 /* Adds sign x c to the four scopes of (region, c->goal). Returns -1 when a delta would
  * leave int64; the table is then unchanged. */
 int scopes_add(scopes_t *t, const char *region, const agg_contrib_t *c, int sign);
+/* Adds the delta vector d (agg_contrib_add's fields) to the four scopes of (region,
+ * goal). Returns -1 when a field would leave int64; the table is then unchanged. */
+int scopes_add_deltas(scopes_t *t, const char *region, const char *goal,
+                      const int64_t d[AGG_F__N]);
 /* Appends "s, then s times: key, counts key, kind, region, goal, rank key, f, f x
  * (field, delta)" for every scope with a non-zero delta (apply_args.h). */
 void scopes_emit(const scopes_t *t, args_t *a, const char *key_prefix, const char *qid);

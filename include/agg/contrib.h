@@ -41,6 +41,12 @@ typedef struct {
 
 void agg_contrib_of(const agg_record_t *r, agg_contrib_t *c);
 
+/* The revision rule (SPEC 4): a record replaces the stored one of its identity only
+ * with a higher revision; an equal one never displaces the first. */
+static inline bool agg_contrib_replaces(const agg_contrib_t *stored, int32_t revision) {
+    return revision > stored->revision;
+}
+
 /* d[f] += sign * (what c contributes to field f), sign = +1 or -1. Checked: returns -1
  * and leaves d unchanged when a field would leave int64. */
 int agg_contrib_add(int64_t d[AGG_F__N], const agg_contrib_t *c, int sign);
