@@ -182,12 +182,24 @@ int agg_kafka_ensure_topic(rd_kafka_t *rk, const char *topic, int partitions,
 
 rd_kafka_t *agg_kafka_reader_new(const char *bootstrap, const agg_kprops_t *props,
                                  char *errstr, size_t errstr_size) {
+    return agg_kafka_reader_new_with(bootstrap, NULL, props, errstr, errstr_size);
+}
+
+rd_kafka_t *agg_kafka_reader_new_with(const char *bootstrap, const char *const *more,
+                                      const agg_kprops_t *props, char *errstr,
+                                      size_t errstr_size) {
     /* assign() needs no group; group.id is set only because librdkafka wants one for a
      * consumer handle. Nothing is committed. */
-    static const char *const defaults[] = {
+    const char *defaults[32] = {
         "enable.auto.commit", "false", "enable.partition.eof", "true",
-        "group.id", "agg-topic-reader", NULL,
+        "group.id", "agg-topic-reader",
     };
+    size_t n = 6;
+    for (; more && more[0] && n + 3 < sizeof defaults / sizeof *defaults; more += 2) {
+        defaults[n++] = more[0];
+        defaults[n++] = more[1];
+    }
+    defaults[n] = NULL;
     rd_kafka_conf_t *kc = agg_kafka_conf_new(bootstrap, defaults, props, errstr, errstr_size);
     if (!kc)
         return NULL;

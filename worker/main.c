@@ -96,6 +96,13 @@ static const agg_opt_t options[] = {
     {"replay-lock-ms", 0, "AGG_REPLAY_LOCK_MS", AGG_OPT_INT, "30000", 1000, 3600000,
      "replay: its lock expires this long after the replay stopped renewing it (a crash)",
      &conf.replay_lock_ms},
+    {"replay-path", 0, "AGG_REPLAY_PATH", AGG_OPT_STRING, "auto", 0, 0,
+     "replay: memory (the quarter computed in memory, staging keys written in bulk), "
+     "batches (the live worker loop on staging keys), or auto (memory, else batches)",
+     &conf.replay_path},
+    {"replay-memory-mb", 0, "AGG_REPLAY_MEMORY_MB", AGG_OPT_INT, "2048", 16, 1048576,
+     "replay: the memory path's bound; a larger quarter takes the batches path",
+     &conf.replay_memory_mb},
     {"quiet", 'q', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log warnings and errors only",
      &conf.quiet},
     {"verbose", 'v', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log every batch", &conf.verbose},
@@ -184,6 +191,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     conf.late_reject = strcmp(conf.late_policy, "reject") == 0;
+    if (strcmp(conf.replay_path, "auto") != 0 && strcmp(conf.replay_path, "memory") != 0 &&
+        strcmp(conf.replay_path, "batches") != 0) {
+        fprintf(stderr, "agg-worker: --replay-path: \"%s\" is not auto, memory or batches\n",
+                conf.replay_path);
+        return 2;
+    }
     if (agg_deadlines_init(&conf.deadlines, (int)conf.deadline_day, conf.deadline_list, err,
                            sizeof err) != 0) {
         fprintf(stderr, "agg-worker: --deadlines: %s\n", err);

@@ -28,6 +28,7 @@
 #include "agg/kafka.h"
 #include "agg/log.h"
 #include "agg/summary.h"
+#include "recompute.h"
 #include "replay.h"
 #include "worker_run.h"
 
@@ -68,8 +69,7 @@ static int64_t applied_messages(const worker_run_t *w) {
     return n;
 }
 
-bool replay_tick(worker_run_t *w) {
-    replay_run_t *r = w->conf->replay;
+bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done) {
     long long now = agg_mono_ms();
     if (now >= r->next_renew_ms) {
         char err[256], ttl[16];
@@ -79,22 +79,30 @@ bool replay_tick(worker_run_t *w) {
             "redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1";
         snprintf(ttl, sizeof ttl, "%d", (int)r->live->replay_lock_ms);
         const char *argv[] = {"EVAL", renew, "1", r->lock_key, r->member, ttl};
-        if (store_command(w->store, &rep, err, sizeof err, 6, argv) == STORE_OK) {
+        if (store_command(st, &rep, err, sizeof err, 6, argv) == STORE_OK) {
             if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
                 agg_error("replay_lock_lost", "key=%s note=\"it expired; another replay may "
                           "run\"", r->lock_key);
                 r->lock_lost = true;
-                worker_stop = 1;
+                return false;
             }
             r->next_renew_ms = now + r->live->replay_lock_ms / 6;
         }
     }
     if (r->tty && now - r->last_progress_ms >= 250) {
         double secs = (double)(now - r->started_ms) / 1000.0;
-        int64_t done = applied_messages(w);
         fprintf(stderr, "\rreplay %s: %" PRId64 " / %" PRId64 " messages (%.1fk/s)   ",
                 r->topic, done, r->total, secs > 0 ? (double)done / secs / 1000.0 : 0.0);
         r->last_progress_ms = now;
+    }
+    return true;
+}
+
+bool replay_tick(worker_run_t *w) {
+    replay_run_t *r = w->conf->replay;
+    if (!replay_keepalive(r, w->store, applied_messages(w))) {
+        worker_stop = 1;
+        return false;
     }
     if (w->pending)
         return false;
@@ -588,6 +596,38 @@ static void release_lock(store_t *st, const replay_run_t *run) {
                  run->lock_key, err, (int)(run->live->replay_lock_ms / 1000));
 }
 
+/* The memory path (recompute.h): 0 staged, 1 this quarter needs the batches path (why
+ * in err), -1 failed (err). */
+static int stage_in_memory(replay_run_t *run, const worker_conf_t *conf, store_t *st,
+                           const worker_conf_t *sconf, char *err, size_t errsz) {
+    recompute_t *rc = NULL;
+    recompute_rc_t rrc = recompute_read(run, conf, st, &rc, err, errsz);
+
+    int result = rrc == RECOMPUTE_FALLBACK ? 1 : -1;
+    if (run->tty)
+        fputc('\n', stderr);
+    if (rrc == RECOMPUTE_OK) {
+        long long t = agg_mono_ms();
+        if (stage_write(rc, st, sconf, err, errsz) == 0) {
+            run->path = "memory";
+            run->finished = true;
+            run->messages = rc->messages;
+            run->records_applied = rc->applied;
+            run->records_unchanged = rc->unchanged;
+            run->rejects = rc->rejects;
+            run->held_partitions = 0;
+            for (int p = 0; p < rc->nparts && !rc->closes; p++)
+                run->held_partitions += rc->parts[p].marked;
+            run->memory_bytes = rc->memory;
+            run->read_ms = t - run->started_ms;
+            run->write_ms = agg_mono_ms() - t;
+            result = 0;
+        }
+    }
+    recompute_free(rc);
+    return result;
+}
+
 int replay_main(worker_conf_t *conf) {
     char err[512], qid[AGG_QUARTER_ID_LEN + 1], staging[AGG_KEY_MAX], pat[2 * AGG_KEY_MAX];
     int year, quarter;
@@ -690,7 +730,7 @@ int replay_main(worker_conf_t *conf) {
         }
     }
 
-    /* The staging run. */
+    /* The recomputation into the staging keys: in memory, else by the live path. */
     worker_conf_t sconf = *conf;
     char group[300];
     snprintf(group, sizeof group, "%s-replay-%s", conf->group, qid);
@@ -700,18 +740,38 @@ int replay_main(worker_conf_t *conf) {
     sconf.exit_idle_ms = 0;
     sconf.replay = &run;
     run.started_ms = agg_mono_ms();
-    /* The staging run's events (assignments, holds, batches) are not the operator's:
-     * warnings and errors only, unless -v. */
-    int level = agg_log_level;
-    if (!conf->verbose && agg_log_level > AGG_LOG_WARN)
-        agg_log_level = AGG_LOG_WARN;
-    int rc = worker_run(&sconf);
-    agg_log_level = level;
-    if (rc != 0 || run.lock_lost || !run.finished) {
-        fprintf(stderr, "agg-worker replay: the recomputation of %s did not finish (%s); the "
-                "live keys are untouched, run it again\n", qid,
-                run.lock_lost ? "the lock expired" : rc ? "see the log" : "stopped");
-        goto cleanup;
+    int staged_rc = 1;
+    if (strcmp(conf->replay_path, "batches") != 0) {
+        staged_rc = stage_in_memory(&run, conf, st, &sconf, err, sizeof err);
+        if (staged_rc < 0 || (staged_rc == 1 && strcmp(conf->replay_path, "memory") == 0)) {
+            fprintf(stderr, "agg-worker replay: the recomputation of %s did not finish (%s); "
+                    "the live keys are untouched, run it again%s\n", qid, err,
+                    staged_rc == 1 ? " with --replay-path auto or batches" : "");
+            goto cleanup;
+        }
+        if (staged_rc == 1) {
+            agg_warn("replay_path_batches", "quarter=%s reason=\"%s\" note=\"the live path "
+                     "on staging keys instead: exact, slower\"", qid, err);
+            snprintf(run.fallback, sizeof run.fallback, "%s", err);
+            /* Whatever the memory path read is dropped; the batches start afresh. */
+            run.started_ms = agg_mono_ms();
+        }
+    }
+    if (staged_rc == 1) {
+        run.path = "batches";
+        /* The staging run's events (assignments, holds, batches) are not the operator's:
+         * warnings and errors only, unless -v. */
+        int level = agg_log_level;
+        if (!conf->verbose && agg_log_level > AGG_LOG_WARN)
+            agg_log_level = AGG_LOG_WARN;
+        int rc = worker_run(&sconf);
+        agg_log_level = level;
+        if (rc != 0 || run.lock_lost || !run.finished) {
+            fprintf(stderr, "agg-worker replay: the recomputation of %s did not finish (%s); "
+                    "the live keys are untouched, run it again\n", qid,
+                    run.lock_lost ? "the lock expired" : rc ? "see the log" : "stopped");
+            goto cleanup;
+        }
     }
     double secs_run = (double)(agg_mono_ms() - run.started_ms) / 1000.0;
 
@@ -750,11 +810,14 @@ int replay_main(worker_conf_t *conf) {
                "\"records_unchanged\":%llu,\"rejects\":%llu,\"partitions\":%d,"
                "\"held_at_close_marker\":%d,\"verify\":%s,\"differences\":%ld,"
                "\"keys_swapped\":%zu,\"summary_revision\":\"%s\",\"close_point\":\"%s\","
-               "\"close_point_differences\":%ld,\"seconds\":%.2f,\"rate\":%.0f}\n",
+               "\"close_point_differences\":%ld,\"path\":\"%s\",\"fallback\":\"%s\","
+               "\"memory_bytes\":%zu,\"read_seconds\":%.2f,\"write_seconds\":%.2f,"
+               "\"recompute_seconds\":%.2f,\"seconds\":%.2f,\"rate\":%.0f}\n",
                qid, run.topic, run.messages, run.records_applied, run.records_unchanged,
                run.rejects, run.nparts, run.held_partitions,
                conf->replay_verify ? "true" : "false", diffs, nswapped, rev, cp,
-               close_diffs > 0 ? close_diffs : 0, secs,
+               close_diffs > 0 ? close_diffs : 0, run.path, run.fallback, run.memory_bytes,
+               (double)run.read_ms / 1000.0, (double)run.write_ms / 1000.0, secs_run, secs,
                secs_run > 0 ? (double)run.messages / secs_run : 0.0);
     }
     fprintf(stderr,

@@ -24,7 +24,15 @@ typedef struct replay_run {
     /* Reported by the staging run. */
     unsigned long long messages, records_applied, records_unchanged, rejects;
     int held_partitions;
+    const char *path;         /* "memory" or "batches" */
+    char fallback[512];       /* why the memory path gave way to the batches, or "" */
+    size_t memory_bytes;      /* the memory path's tables at their largest */
+    long long read_ms, write_ms; /* the memory path: reading + computing, staging writes */
 } replay_run_t;
+
+/* Renews the replay's lock when due and shows the progress (done of total messages)
+ * on a terminal. false when the lock was lost (it expired; another replay may run). */
+bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done);
 
 /* agg-worker replay --quarter Q [--verify] [--json]: returns the exit code (0 done or
  * equal, 1 different (--verify) or failed, 2 usage). */

@@ -46,6 +46,8 @@ typedef struct {
     const char *replay_quarter;
     bool replay_verify, replay_json;
     long replay_lock_ms;
+    const char *replay_path; /* "auto", "memory" or "batches" */
+    long replay_memory_mb;
     struct replay_run *replay; /* set on the staging run's configuration only */
     long dlq_partitions;
     long dlq_max_bytes;

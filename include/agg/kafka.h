@@ -30,6 +30,11 @@ int agg_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
  * partition end reported as an event). The caller destroys it; NULL with errstr. */
 rd_kafka_t *agg_kafka_reader_new(const char *bootstrap, const agg_kprops_t *props,
                                  char *errstr, size_t errstr_size);
+/* The same with more default properties ("key", "value", ..., NULL; at most 12 pairs),
+ * which -X/-F still override. */
+rd_kafka_t *agg_kafka_reader_new_with(const char *bootstrap, const char *const *more,
+                                      const agg_kprops_t *props, char *errstr,
+                                      size_t errstr_size);
 
 /* Called for each message read; a non-zero return stops the read (with errstr set). */
 typedef int agg_kafka_read_cb_t(const rd_kafka_message_t *m, void *opaque, char *errstr,
