@@ -88,6 +88,16 @@ static void on_message(worker_run_t *w, rd_kafka_message_t *m) {
         p->held[p->nheld++] = m;
     }
     if (ended == 1) {
+        /* A marker written before v2 counts the partitions the topic has now (SPEC 8). */
+        if (batch_marker(p->batch)->partitions <= 0) {
+            char perr[256];
+            int n = agg_kafka_partition_count(w->rk, topic, 10000, perr, sizeof perr);
+            if (n > 0)
+                batch_set_marker_partitions(p->batch, n);
+            else
+                agg_warn("marker_partitions_unknown", "topic=%s error=\"%s\"", topic,
+                         n == 0 ? "no such topic" : perr);
+        }
         /* A close marker ends the batch: what follows it is applied after it. */
         apply_flush(w);
     }

@@ -100,7 +100,7 @@ static const agg_opt_t options[] = {
      "replay: memory (the quarter computed in memory, staging keys written in bulk), "
      "batches (the live worker loop on staging keys), or auto (memory, else batches)",
      &conf.replay_path},
-    {"replay-memory-mb", 0, "AGG_REPLAY_MEMORY_MB", AGG_OPT_INT, "2048", 16, 1048576,
+    {"replay-memory-mb", 0, "AGG_REPLAY_MEMORY_MB", AGG_OPT_INT, "2048", 1, 1048576,
      "replay: the memory path's bound; a larger quarter takes the batches path",
      &conf.replay_memory_mb},
     {"quiet", 'q', NULL, AGG_OPT_FLAG, NULL, 0, 0, "log warnings and errors only",

@@ -263,6 +263,9 @@ static recompute_rc_t on_message(reader_t *rd, recompute_part_t *p,
             p->marked = true;
             p->marker = msg.close;
             p->marker_offset = m->offset;
+            /* Written before v2: the topic's partitions now, as consume.c counts them. */
+            if (p->marker.partitions <= 0)
+                p->marker.partitions = rc->nparts;
         }
         return RECOMPUTE_OK; /* a second marker of a partition changes nothing */
     }

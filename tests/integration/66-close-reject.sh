@@ -3,7 +3,8 @@
 #
 # Late records under --late-policy reject (SPEC 8): the quarter closes on the records
 # before the markers; the rows after them go to the DLQ with reason quarter-closed, the
-# aggregates stay as closed, and no amendment follows.
+# aggregates stay as closed, and no amendment follows. A replay under the same policy
+# (either path) refuses them again and equals the live keys.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
@@ -50,4 +51,17 @@ expect_eq "summary total completion_avg" "75.00" \
 expect_eq "state summary_revision" 1 "$(rcli HGET "$P:state" summary_revision)"
 expect_eq "state late_pending" "" "$(rcli HGET "$P:state" late_pending)"
 reference --closed "$Q" "$D/base.csv" || mismatch "reference.py: the aggregates moved after the close"
+
+# A replay under the same policy, by either path: the late rows are refused again (not
+# sent again), the recomputation equals the live keys, its close point is revision 1.
+for path in memory batches; do
+    rc=0
+    "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
+        --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" \
+        --late-policy reject --quarter "$Q" --verify --json --replay-path "$path" \
+        >"$D/replay-$path.json" 2>"$D/replay-$path.err" || rc=$?
+    expect_eq "replay ($path): exit" 0 "$rc"
+    expect_eq "replay ($path): rejects, path, close point" "2 $path identical to revision 1" \
+        "$(python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(d["rejects"], d["path"], d["close_point"])' "$D/replay-$path.json")"
+done
 assert_all_passed

@@ -14,7 +14,7 @@
  *   title= unit= (0..4 or count|person|mnt|pct|text; any integer is written as given)
  *   baseline= target= achieved= completion= revision= submitted_ms= report_id=
  *   schema_version=   (any value; left out of the message unless given)
- *   requested_ms= by= (with --close)
+ *   requested_ms= by= partitions= (with --close)
  * Modes: --close YEAR QUARTER, --garbage (bytes that are no protobuf), --no-body
  * (an Envelope with neither report nor close). Exit 0, or 2 on a bad argument. */
 #include <errno.h>
@@ -31,7 +31,7 @@ static int usage(const char *msg) {
         stderr,
         "agg-encode: %s\n"
         "usage: agg-encode [-o FILE] [field=value...]\n"
-        "       agg-encode [-o FILE] --close YEAR QUARTER [requested_ms=N] [by=NAME]\n"
+        "       agg-encode [-o FILE] --close YEAR QUARTER [requested_ms=N] [by=NAME] [partitions=N]\n"
         "       agg-encode [-o FILE] --garbage | --no-body\n"
         "fields: region year quarter goal indicator title unit baseline target achieved\n"
         "        completion revision submitted_ms report_id schema_version\n",
@@ -185,6 +185,10 @@ int main(int argc, char **argv) {
             NUM(INT64_MIN, INT64_MAX);
             cl.has_requested_ms = 1;
             cl.requested_ms = n;
+        } else if (KEY("partitions")) {
+            NUM(0, UINT32_MAX);
+            cl.has_partitions = 1;
+            cl.partitions = (uint32_t)n;
         } else if (KEY("schema_version")) {
             NUM(0, UINT32_MAX);
             env.has_schema_version = 1;
