@@ -18,8 +18,9 @@
 #   6. big:     N_big records (default 5M) in a fresh topic, a fresh worker: its peak
 #      RSS against the one at N, Redis memory per million.
 #   7. replay:  agg-worker replay --verify recomputes step 3's quarter from its topic
-#      (into staging keys, through the live path) and compares every key with the
-#      worker's: it must find no difference; its rate against the ceiling.
+#      (into staging keys; the memory path unless the quarter needs the batches) and
+#      compares every key with the worker's: it must find no difference; its rate (topic
+#      to staged keys) against the ceiling, its peak RSS.
 # Then prints each figure, the ratios and the target verdicts, and rewrites
 # docs/BENCHMARKS.md (--smoke: build/bench-smoke.md instead). Its topics and Redis keys
 # are deleted at the end (--keep leaves them).
@@ -377,14 +378,21 @@ fi
 
 # ---- 7. replay ------------------------------------------------------------------------
 wait_stack 180 || die "the stack does not answer"
-run replay "$STEP_TIMEOUT" "$AGG_BIN/agg-worker" replay --quarter 2024-Q3 --verify --json -q \
+REPLAY_TIME=()
+((HAVE_TIME)) && REPLAY_TIME=(/usr/bin/time -f %M -o "$OUT/replay.time")
+run replay "$STEP_TIMEOUT" "${REPLAY_TIME[@]}" "$AGG_BIN/agg-worker" replay --quarter 2024-Q3 --verify --json -q \
     -b "$AGG_KAFKA_BOOTSTRAP" -r "$AGG_REDIS_URL" --group "$KEYS-group" \
     --topic-prefix "$PREFIX" --key-prefix "$KEYS"
 [[ $(jget "$OUT/replay.json" differences) == 0 ]] || die "replay --verify found differences (see $OUT/replay.json)"
 [[ $(jget "$OUT/replay.json" messages) == "$RECORDS" ]] || die "replay read $(jget "$OUT/replay.json" messages) of $RECORDS messages"
 REPLAY_RATE=$(jget "$OUT/replay.json" rate)
 R_REPLAY=$(calc "$REPLAY_RATE / $CEIL_RATE" 2)
-REPLAY="$REPLAY_RATE msg/s ($(jget "$OUT/replay.json" seconds) s in all, --verify: every key equal to the worker's)"
+REPLAY_RSS="peak RSS not measured (no /usr/bin/time)"
+if ((HAVE_TIME)); then
+    REPLAY_RSS_KB=$(tail -1 "$OUT/replay.time")
+    REPLAY_RSS="peak RSS $((REPLAY_RSS_KB / 1024)) MiB, $(calc "$REPLAY_RSS_KB / 1024 / ($RECORDS / 1000000)" 0) MiB per million records"
+fi
+REPLAY="$REPLAY_RATE msg/s ($(jget "$OUT/replay.json" path) path: topic to staged keys in $(jget "$OUT/replay.json" recompute_seconds) s = read and compute $(jget "$OUT/replay.json" read_seconds) s + staging write $(jget "$OUT/replay.json" write_seconds) s; $(jget "$OUT/replay.json" seconds) s with --verify's comparison of every key, all equal; $REPLAY_RSS)"
 V_REPLAY=$(awk -v r="$R_REPLAY" 'BEGIN { print (r >= 0.5 ? "met" : "not met") }')
 say "replay: $REPLAY, $R_REPLAY × ceiling"
 
