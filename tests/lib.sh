@@ -284,6 +284,13 @@ expect_eq() {
     [[ $2 == "$3" ]] || mismatch "$1: expected '$2', got '$3'"
 }
 
+# replay [agg-worker replay options]: a replay with this test's broker, Redis, group and
+# prefixes.
+replay() {
+    "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
+        --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" "$@"
+}
+
 # reference FILE...: tests/reference.py against this test's key prefix.
 reference() {
     python3 "$ROOT/tests/reference.py" --key-prefix "$KEY_PREFIX" --redis-url "$AGG_REDIS_URL" "$@"

@@ -40,8 +40,6 @@ start_worker worker --amend-quiet-ms 500 --offset-check-ms 200
 wait_summaries "$Q" 8 60 # (total + 3 regions) x revisions 1, 2
 log "closed, amended: revision 2"
 
-replay() { "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
-    --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" "$@"; }
 
 # 1. --verify on untouched keys.
 rc=0

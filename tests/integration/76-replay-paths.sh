@@ -34,8 +34,6 @@ sleep 1.5 # the amendment of the late rows (quiet 0.5 s)
 expect_eq "live: status" closed "$(rcli HGET "$P:state" status)"
 expect_eq "live: summary revision" 2 "$(rcli HGET "$P:state" summary_revision)"
 
-replay() { "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
-    --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" "$@"; }
 jfield() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # 1 and 2: each path, --verify.
