@@ -234,6 +234,37 @@ static void utf8_text(void) {
     CHECK(agg_check_text("a\0b", 3, 10, err, sizeof err) == -1);
 }
 
+/* Every byte value at every position of a 24-byte text (three words of the fast path,
+ * in and out of alignment): refused exactly when the byte is a control character, DEL
+ * or not UTF-8 alone, and the error names that byte. */
+static void text_every_byte_everywhere(void) {
+    char buf[25], want[64];
+    for (int pos = 0; pos < 24; pos++) {
+        for (int b = 1; b < 256; b++) {
+            memset(buf, 'a', 24);
+            buf[24] = '\0';
+            buf[pos] = (char)b;
+            bool ok = (b >= 0x20 && b < 0x7f) || b == '\t';
+            int rc = agg_check_text(buf + 1, 23, 100, err, sizeof err);
+            if (pos == 0) {
+                CHECK(rc == 0);
+                continue;
+            }
+            CHECK(rc == (ok ? 0 : -1));
+            if (ok)
+                continue;
+            if (b >= 0x80)
+                snprintf(want, sizeof want, "invalid UTF-8 at byte %d", pos);
+            else
+                snprintf(want, sizeof want, "control character 0x%02x at byte %d", b, pos);
+            CHECK_STR(err, want);
+        }
+    }
+    CHECK(text("0123456789abcdef\x7f", 100) == -1);
+    CHECK_STR(err, "control character 0x7f at byte 17");
+    CHECK(text("0123456789abcdefХүн", 100) == 0);
+}
+
 static void units(void) {
     agg_unit_t u;
     static const char *const names[] = {"count", "person", "mnt", "pct", "text"};
@@ -487,6 +518,6 @@ static void hostile_text_and_times(void) {
 TEST_MAIN(TEST(decimal_accepts_spec_syntax), TEST(decimal_rejects_other_syntax),
           TEST(decimal_range), TEST(decimal_error_quotes_are_bounded_and_escaped),
           TEST(completion), TEST(int_range), TEST(rfc3339_values), TEST(rfc3339_rejects),
-          TEST(codes), TEST(utf8_text), TEST(units), TEST(record_validation),
+          TEST(codes), TEST(utf8_text), TEST(text_every_byte_everywhere), TEST(units), TEST(record_validation),
           TEST(format_x100), TEST(completion_average), TEST(regions_list),
           TEST(hostile_text_and_times))
