@@ -320,7 +320,7 @@ memory:
 
 static bool all_read(const recompute_t *rc) {
     for (int p = 0; p < rc->nparts; p++)
-        if (rc->parts[p].next < rc->parts[p].end)
+        if (rc->parts[p].next < rc->parts[p].end && !rc->parts[p].at_end)
             return false;
     return true;
 }
@@ -522,7 +522,10 @@ recompute_rc_t recompute_read(replay_run_t *run, const worker_conf_t *conf, stor
      * waits more than it works (7.4 s instead of 3.2 s for 1M messages here). A queue
      * of 256 MiB keeps it fetching; it is part of the replay's memory (docs). */
     static const char *const prefetch[] = {
-        "queued.max.messages.kbytes", "262144", "queued.min.messages", "2000000", NULL,
+        "queued.max.messages.kbytes", "262144", "queued.min.messages", "2000000",
+        /* Offset 0 gone while the replay reads (retention): an error, never a silent
+         * jump to the end or to the new first offset. */
+        "auto.offset.reset", "error", NULL,
     };
     rd_kafka_t *rk = agg_kafka_reader_new_with(conf->bootstrap, prefetch, &conf->kprops,
                                                errstr, errstr_size);
@@ -569,7 +572,20 @@ recompute_rc_t recompute_read(replay_run_t *run, const worker_conf_t *conf, stor
                     rd_kafka_fatal_error(rk, fatal, sizeof fatal);
                     snprintf(errstr, errstr_size, "kafka: %s", fatal);
                     mrc = RECOMPUTE_FAILED;
-                } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    /* The last offsets before `end` may hold no message (a transaction's
+                     * commit marker): the end reported at or past `end` says the
+                     * partition is read, as far as this replay goes. */
+                    if (m->partition >= 0 && m->partition < rc->nparts &&
+                        m->offset >= rc->parts[m->partition].end)
+                        rc->parts[m->partition].at_end = true;
+                } else if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                           m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+                    snprintf(errstr, errstr_size, "%s [%d]: %s (messages deleted by "
+                             "retention while the replay read them?)", run->topic,
+                             (int)m->partition, rd_kafka_message_errstr(m));
+                    mrc = RECOMPUTE_FAILED;
+                } else {
                     /* Broker down and the like: librdkafka retries; the read stalls. */
                     unsigned long suppressed = 0;
                     if (agg_log_every("replay_read", 10000, &suppressed))
@@ -579,8 +595,11 @@ recompute_rc_t recompute_read(replay_run_t *run, const worker_conf_t *conf, stor
             } else if (mrc == RECOMPUTE_OK && m->partition >= 0 &&
                        m->partition < rc->nparts) {
                 recompute_part_t *p = &rc->parts[m->partition];
-                /* Past the end: produced during the replay, the live path's. */
-                if (m->offset >= p->next && m->offset < p->end)
+                /* Past the end: produced during the replay, the live path's (and proof
+                 * that every offset before the end was delivered). */
+                if (m->offset >= p->end)
+                    p->at_end = true;
+                else if (m->offset >= p->next)
                     mrc = on_message(&rd, p, m);
             }
             rd_kafka_message_destroy(m);

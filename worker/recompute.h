@@ -55,6 +55,7 @@ typedef struct {
 typedef struct {
     int64_t end;         /* the replay reads up to here */
     int64_t next;        /* next offset to read */
+    bool at_end;         /* librdkafka reported the partition's end at or past `end` */
     bool marked;         /* a close marker was read */
     agg_close_t marker;  /* the first one */
     int64_t marker_offset;
@@ -106,8 +107,9 @@ void recompute_contrib(const recompute_t *rc, const ident_t *id, agg_contrib_t *
 
 /* stage.c: writes the recomputed quarter under sconf->key_prefix (the staging prefix):
  * record states, then the apply.lua steps (scopes, markers, the close and its
- * summaries, late records, offsets). 0, or -1 with errstr. */
-int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, char *errstr,
-                size_t errstr_size);
+ * summaries, late records, offsets), renewing run's lock as it goes and stopping on a
+ * signal. 0, or -1 with errstr. */
+int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, replay_run_t *run,
+                char *errstr, size_t errstr_size);
 
 #endif

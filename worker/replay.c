@@ -79,7 +79,11 @@ bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done) {
             "redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1";
         snprintf(ttl, sizeof ttl, "%d", (int)r->live->replay_lock_ms);
         const char *argv[] = {"EVAL", renew, "1", r->lock_key, r->member, ttl};
-        if (store_command(st, &rep, err, sizeof err, 6, argv) == STORE_OK) {
+        /* A lost connection is made again here (store_connect() keeps a live one): the
+         * read goes on meanwhile, and if Redis stays away longer than the lock lasts,
+         * the next renewal finds the lock gone and the replay stops, live keys intact. */
+        if (store_connect(st, err, sizeof err) == STORE_OK &&
+            store_command(st, &rep, err, sizeof err, 6, argv) == STORE_OK) {
             if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
                 agg_error("replay_lock_lost", "key=%s note=\"it expired; another replay may "
                           "run\"", r->lock_key);
@@ -87,6 +91,12 @@ bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done) {
                 return false;
             }
             r->next_renew_ms = now + r->live->replay_lock_ms / 6;
+        } else {
+            unsigned long suppressed = 0;
+            if (agg_log_every("replay_lock_renew", 5000, &suppressed))
+                agg_warn("replay_lock_not_renewed", "key=%s suppressed=%lu error=\"%s\" "
+                         "note=\"retrying\"", r->lock_key, suppressed, err);
+            r->next_renew_ms = now + 500;
         }
     }
     if (r->tty && now - r->last_progress_ms >= 250) {
@@ -281,6 +291,8 @@ static bool ignored_field(const char *f) {
 
 /* The key's content as sorted (field, value) pairs: a hash's fields, a sorted set's
  * members with their scores, a set's members (value ""). */
+static void free_pairs(fv_t *v, long n);
+
 static long read_pairs(store_t *st, const char *key, fv_t **out, char *err, size_t errsz) {
     redisReply *r;
     const char *targv[] = {"TYPE", key};
@@ -321,7 +333,8 @@ static long read_pairs(store_t *st, const char *key, fv_t **out, char *err, size
             snprintf(err, errsz, "out of memory");
             free(v[k].field);
             free(v[k].value);
-            break;
+            free_pairs(v, (long)k); /* a partial key would compare as different */
+            return -1;
         }
         k++;
     }
@@ -455,8 +468,11 @@ static long compare_close_point(store_t *st, const worker_conf_t *live, const ch
         return -2;
     strv_t staged = {0};
     for (size_t i = 0; i < r->elements; i++)
-        if (strv_add(&staged, r->element[i]->str, r->element[i]->len) != 0)
+        if (strv_add(&staged, r->element[i]->str, r->element[i]->len) != 0) {
+            snprintf(err, errsz, "out of memory");
+            strv_free(&staged);
             return -1;
+        }
     rev1_ctx_t ctx = {.qid = qid, .by_id = json_object()};
     int nparts = agg_kafka_read_topic(live->bootstrap, &live->kprops, live->summary_topic, -1,
                                       30000, collect_rev1, &ctx, err, errsz);
@@ -598,17 +614,51 @@ static void release_lock(store_t *st, const replay_run_t *run) {
 
 /* The memory path (recompute.h): 0 staged, 1 this quarter needs the batches path (why
  * in err), -1 failed (err). */
+/* Writes the staging keys; when Redis fails under the write (a lost connection, a
+ * restart), deletes what this run staged and writes again -- up to STAGE_ATTEMPTS
+ * times, and only while the lock can still be the replay's. 0, or -1 with err. */
+#define STAGE_ATTEMPTS 5
+static int stage_with_retries(recompute_t *rc, replay_run_t *run, store_t *st,
+                              const worker_conf_t *sconf, const char *own_pattern, char *err,
+                              size_t errsz) {
+    long long failed_since = 0;
+    long delay = 500;
+    for (int attempt = 1;; attempt++) {
+        if (stage_write(rc, st, sconf, run, err, errsz) == 0)
+            return 0;
+        if (worker_stop || run->lock_lost || attempt == STAGE_ATTEMPTS)
+            return -1;
+        if (!failed_since)
+            failed_since = agg_mono_ms();
+        agg_warn("replay_staging_retry", "attempt=%d error=\"%s\" note=\"the staged keys "
+                 "so far are deleted and written again\"", attempt, err);
+        /* A partial write must go first: apply.lua steps add their deltas. */
+        bool clean = false;
+        char why[256] = "";
+        while (!clean && !worker_stop &&
+               agg_mono_ms() - failed_since < run->live->replay_lock_ms) {
+            worker_backoff(&delay);
+            strv_t left = {0};
+            clean = store_connect(st, why, sizeof why) == STORE_OK &&
+                    scan_keys(st, own_pattern, &left, why, sizeof why) == 0 &&
+                    delete_keys(st, &left, why, sizeof why) == 0;
+            strv_free(&left);
+        }
+        if (!clean)
+            return -1; /* err: the write's failure */
+    }
+}
+
 static int stage_in_memory(replay_run_t *run, const worker_conf_t *conf, store_t *st,
-                           const worker_conf_t *sconf, char *err, size_t errsz) {
+                           const worker_conf_t *sconf, const char *own_pattern, char *err,
+                           size_t errsz) {
     recompute_t *rc = NULL;
     recompute_rc_t rrc = recompute_read(run, conf, st, &rc, err, errsz);
 
     int result = rrc == RECOMPUTE_FALLBACK ? 1 : -1;
-    if (run->tty)
-        fputc('\n', stderr);
     if (rrc == RECOMPUTE_OK) {
         long long t = agg_mono_ms();
-        if (stage_write(rc, st, sconf, err, errsz) == 0) {
+        if (stage_with_retries(rc, run, st, sconf, own_pattern, err, errsz) == 0) {
             run->path = "memory";
             run->finished = true;
             run->messages = rc->messages;
@@ -624,8 +674,45 @@ static int stage_in_memory(replay_run_t *run, const worker_conf_t *conf, store_t
             result = 0;
         }
     }
+    if (run->tty)
+        fputc('\n', stderr);
     recompute_free(rc);
     return result;
+}
+
+/* After the recomputation, before anything is compared or swapped: the replay still
+ * holds its lock, was not asked to stop, and the topic still starts at offset 0 (had
+ * retention deleted messages meanwhile, the recomputation may lack some). 0, or -1
+ * with err. */
+static int still_valid(replay_run_t *run, const worker_conf_t *conf, store_t *st, char *err,
+                       size_t errsz) {
+    if (worker_stop) {
+        snprintf(err, errsz, "stopped");
+        return -1;
+    }
+    if (!replay_keepalive(run, st, (int64_t)run->messages)) {
+        snprintf(err, errsz, "the replay lock expired");
+        return -1;
+    }
+    rd_kafka_t *rk = agg_kafka_reader_new(conf->bootstrap, &conf->kprops, err, errsz);
+    if (!rk)
+        return -1;
+    int rc = 0;
+    for (int p = 0; p < run->nparts && rc == 0; p++) {
+        int64_t lo, hi;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, run->topic, p, &lo, &hi,
+                                                                 30000);
+        if (e) {
+            snprintf(err, errsz, "%s [%d]: %s", run->topic, p, rd_kafka_err2str(e));
+            rc = -1;
+        } else if (lo > 0 && run->ends[p] > 0) {
+            snprintf(err, errsz, "%s [%d] now starts at offset %" PRId64 ": messages were "
+                     "deleted (retention) while the replay read them", run->topic, p, lo);
+            rc = -1;
+        }
+    }
+    rd_kafka_destroy(rk);
+    return rc;
 }
 
 int replay_main(worker_conf_t *conf) {
@@ -643,8 +730,15 @@ int replay_main(worker_conf_t *conf) {
     char host[64] = "replay";
     gethostname(host, sizeof host - 1);
     snprintf(run.member, sizeof run.member, "%s:%d:replay", host, (int)getpid());
+    /* Staging keys per run, not per quarter: a replay that lost its lock (stalled past
+     * its expiry) and writes on can never touch the staging keys of the replay that
+     * took the lock after it, nor delete them. */
+    char quarter_staging[AGG_KEY_MAX];
     if (agg_key_replay_lock(run.lock_key, sizeof run.lock_key, conf->key_prefix, qid) < 0 ||
-        agg_key_replay_staging(staging, sizeof staging, conf->key_prefix, qid) < 0) {
+        agg_key_replay_staging(quarter_staging, sizeof quarter_staging, conf->key_prefix,
+                               qid) < 0 ||
+        snprintf(staging, sizeof staging, "%s:%08x%04x", quarter_staging,
+                 (unsigned)agg_now_ms(), (unsigned)getpid() & 0xffff) >= (int)sizeof staging) {
         fprintf(stderr, "agg-worker replay: key prefix too long\n");
         return 2;
     }
@@ -680,8 +774,11 @@ int replay_main(worker_conf_t *conf) {
     snprintf(stpat, sizeof stpat, "%s:", staging);
     glob_prefix(pat, sizeof pat, stpat);
 
-    /* Leftovers of a crashed replay of this quarter. */
-    if (scan_keys(st, pat, &staged, err, sizeof err) != 0 ||
+    /* Leftovers of crashed replays of this quarter (every run's: the lock is ours). */
+    char allpat[2 * AGG_KEY_MAX], qpat[AGG_KEY_MAX + 2];
+    snprintf(qpat, sizeof qpat, "%s:", quarter_staging);
+    glob_prefix(allpat, sizeof allpat, qpat);
+    if (scan_keys(st, allpat, &staged, err, sizeof err) != 0 ||
         delete_keys(st, &staged, err, sizeof err) != 0) {
         fprintf(stderr, "agg-worker replay: redis: %s\n", err);
         goto done;
@@ -742,7 +839,7 @@ int replay_main(worker_conf_t *conf) {
     run.started_ms = agg_mono_ms();
     int staged_rc = 1;
     if (strcmp(conf->replay_path, "batches") != 0) {
-        staged_rc = stage_in_memory(&run, conf, st, &sconf, err, sizeof err);
+        staged_rc = stage_in_memory(&run, conf, st, &sconf, pat, err, sizeof err);
         if (staged_rc < 0 || (staged_rc == 1 && strcmp(conf->replay_path, "memory") == 0)) {
             fprintf(stderr, "agg-worker replay: the recomputation of %s did not finish (%s); "
                     "the live keys are untouched, run it again%s\n", qid, err,
@@ -774,6 +871,11 @@ int replay_main(worker_conf_t *conf) {
         }
     }
     double secs_run = (double)(agg_mono_ms() - run.started_ms) / 1000.0;
+    if (still_valid(&run, conf, st, err, sizeof err) != 0) {
+        fprintf(stderr, "agg-worker replay: the recomputation of %s is not used (%s); the "
+                "live keys are untouched, run it again\n", qid, err);
+        goto cleanup;
+    }
 
     if (scan_keys(st, pat, &staged, err, sizeof err) != 0 ||
         live_keys(st, &nm, &live, err, sizeof err) != 0) {

@@ -23,6 +23,9 @@
 
 #define STATES_PER_HSET 1000
 #define PIPELINE_WINDOW 32
+/* Every this many HSETs the pipeline is drained, the lock renewed (when due) and a
+ * signal looked at: a write of millions of states takes seconds. */
+#define KEEPALIVE_EVERY 128
 
 typedef struct {
     store_t *st;
@@ -46,14 +49,28 @@ static int drain(pipe_t *p, int keep) {
     return 0;
 }
 
+/* Between commands (nothing in flight): false, with err, when the replay must stop. */
+static bool go_on(replay_run_t *run, store_t *st, int64_t done, char *err, size_t errsz) {
+    if (worker_stop) {
+        snprintf(err, errsz, "stopped");
+        return false;
+    }
+    if (!replay_keepalive(run, st, done)) {
+        snprintf(err, errsz, "the replay lock expired");
+        return false;
+    }
+    return true;
+}
+
 static int write_states(recompute_t *rc, store_t *st, const worker_conf_t *sconf,
-                        char *err, size_t errsz) {
+                        replay_run_t *run, char *err, size_t errsz) {
     size_t nreg = rc->regions.n;
     size_t *start = calloc(nreg + 1, sizeof *start);
     uint32_t *order = malloc((rc->nids ? rc->nids : 1) * sizeof *order);
     args_t a = {0};
     pipe_t p = {.st = st, .err = err, .errsz = errsz};
     int result = -1;
+    size_t sent = 0;
     if (!start || !order) {
         snprintf(err, errsz, "out of memory");
         goto out;
@@ -97,6 +114,9 @@ static int write_states(recompute_t *rc, store_t *st, const worker_conf_t *sconf
             if (store_append(st, (int)a.n, a.argv, a.alen, err, errsz) != STORE_OK)
                 goto out;
             p.outstanding++;
+            if (++sent % KEEPALIVE_EVERY == 0 &&
+                (drain(&p, 0) != 0 || !go_on(run, st, (int64_t)run->total, err, errsz)))
+                goto out;
             if (drain(&p, PIPELINE_WINDOW) != 0)
                 goto out;
         }
@@ -165,9 +185,13 @@ static int step(recompute_t *rc, store_t *st, const worker_conf_t *sconf, args_t
     return -1;
 }
 
-int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, char *err,
-                size_t errsz) {
-    if (write_states(rc, st, sconf, err, errsz) != 0)
+int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, replay_run_t *run,
+                char *err, size_t errsz) {
+    /* The read may have outlived a connection (replay_keepalive() made it again, or
+     * could not): connect now rather than fail on the first HSET. */
+    if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+        store_connect(st, err, errsz) != STORE_OK ||
+        write_states(rc, st, sconf, run, err, errsz) != 0)
         return -1;
     args_t a = {0};
     int result = -1;
@@ -182,7 +206,8 @@ int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, char *
                           .next_offset = pp->marked ? pp->marker_offset + 1 : pp->end,
                           .now_ms = now, .marker = pp->marked ? &pp->marker : NULL,
                           .nvalid = first ? (int64_t)(rc->valid - rc->late_records) : 0};
-        if (step(rc, st, sconf, &a, &s, first ? &rc->close_point : NULL, first ? 0 : -1, err,
+        if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+            step(rc, st, sconf, &a, &s, first ? &rc->close_point : NULL, first ? 0 : -1, err,
                  errsz) != 0)
             goto out;
         first = false;
@@ -197,7 +222,8 @@ int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, char *
                               .quarter = rc->t.quarter, .partition = p,
                               .expected = pp->marker_offset + 1, .next_offset = pp->end,
                               .now_ms = now, .nvalid = late ? (int64_t)rc->late_records : 0};
-            if (step(rc, st, sconf, &a, &s, late ? &rc->late_deltas : NULL, late ? 1 : -1, err,
+            if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+                step(rc, st, sconf, &a, &s, late ? &rc->late_deltas : NULL, late ? 1 : -1, err,
                      errsz) != 0)
                 goto out;
             late = false;

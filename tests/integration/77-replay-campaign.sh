@@ -5,7 +5,7 @@
 # Replays under load and faults (SPEC 9), as the issue's check describes: a closed
 # quarter with corrections and late rows, two live workers, a producer publishing more
 # late rows all along, and
-#  1. replays killed with SIGKILL at random moments (from 0 to past a whole replay's
+#  1. replays killed with SIGKILL (every third stopped with SIGTERM) at random moments (from 0 to past a whole replay's
 #     duration, so in the read, the staging write, around the swap), alternately on the
 #     memory and the batches path; the next replay waits for the dead one's lock;
 #  2. a dashboard-like reader polling the total and every region hash in MULTI/EXEC
@@ -98,12 +98,20 @@ for ((k = 0; k < kills; k++)); do
     replay --quarter "$Q" --replay-path "$path" --replay-lock-ms 1500 >/dev/null 2>"$D/kill-$k.err" &
     rp=$!
     sleep "$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 1000 }')"
-    if kill -KILL "$rp" 2>/dev/null; then
-        log "replay $k ($path) killed after $delay ms"
+    sig=$([[ $((k % 3)) == 2 ]] && echo TERM || echo KILL)
+    if kill -"$sig" "$rp" 2>/dev/null; then
+        log "replay $k ($path) sent SIG$sig after $delay ms"
     else
         log "replay $k ($path) had finished before $delay ms"
     fi
-    wait "$rp" 2>/dev/null || true
+    rc=0
+    wait "$rp" 2>/dev/null || rc=$?
+    if [[ $sig == TERM ]] && ((rc != 0)); then
+        # Stopped before its swap (or it had swapped and finished: exit 0).
+        expect_eq "a replay stopped by SIGTERM: exit" 1 "$rc"
+        grep -q "did not finish\|is not used\|stopped" "$D/kill-$k.err" ||
+            mismatch "a replay stopped by SIGTERM says nothing: $(tail -2 "$D/kill-$k.err")"
+    fi
     alive "${WORKER_PIDS[0]}" && alive "${WORKER_PIDS[1]}" || fail "a live worker died"
 done
 
