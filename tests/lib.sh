@@ -290,6 +290,13 @@ replay() {
     "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
         --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" "$@"
 }
+# replay_exec ...: the same, for `replay_exec ... &`: the background subshell becomes
+# agg-worker (exec), so $! is the replay's own pid and a signal sent to it reaches the
+# replay, not a shell around it.
+replay_exec() {
+    exec "$AGG_BIN/agg-worker" replay -b "$AGG_KAFKA_BOOTSTRAP" --redis-url "$AGG_REDIS_URL" \
+        --group "$GROUP" --topic-prefix "$TOPIC_PREFIX" --key-prefix "$KEY_PREFIX" "$@"
+}
 
 # reference FILE...: tests/reference.py against this test's key prefix.
 reference() {

@@ -104,7 +104,7 @@ log "the held row was applied after the lock expired"
 
 # 5. A replay killed with SIGKILL leaves the live keys alone; the next one runs later.
 before=$(rcli HGETALL "$P:total" | paste -d= - - | grep -v '^updated_ms=' | sort)
-replay --quarter "$Q" --replay-lock-ms 2000 >/dev/null 2>&1 &
+replay_exec --quarter "$Q" --replay-lock-ms 2000 >/dev/null 2>&1 &
 rp=$!
 sleep 0.3
 kill -KILL "$rp" 2>/dev/null || true

@@ -22,7 +22,7 @@ start_worker worker --offset-check-ms 200
 wait_applied_all 180
 log "live: $DATA_TOTAL messages applied"
 
-replay --quarter "$Q" --json --replay-lock-ms 20000 >"$D/replay.json" 2>"$D/replay.err" &
+replay_exec --quarter "$Q" --json --replay-lock-ms 20000 >"$D/replay.json" 2>"$D/replay.err" &
 rp=$!
 sleep 0.2
 service_stop redis --kill
