@@ -88,6 +88,8 @@ local scopes_at = i
 -- back: so the sums are checked here, before the first write. Lua numbers are doubles:
 -- a sum is refused when it comes within 2^63 - 9e18 (~2.2e17) of the bound, far beyond
 -- any real total (amounts are at most 10^15 hundredths per record).
+-- One HMGET per scope for its amount fields: this pre-check is ~10 % of the worker's
+-- Redis time on the benchmark, and one call per field made it a few % more.
 do
   local j = i
   local nsc = tonumber(ARGV[j]); j = j + 1
@@ -95,14 +97,22 @@ do
     local key = ARGV[j]
     local nf = tonumber(ARGV[j + 6])
     j = j + 7
+    local fields, deltas, na = {}, {}, 0
     for _ = 1, nf do
-      local field, delta = ARGV[j], ARGV[j + 1]
-      j = j + 2
+      local field = ARGV[j]
       local c = string.byte(field, 1)
       if c == 116 or c == 97 then -- 't'arget_x100:… / 'a'chieved_x100:…
-        local cur = tonumber(redis.call('HGET', key, field) or '0')
-        if math.abs(cur + tonumber(delta)) > 9.0e18 then
-          return {'OVERFLOW', key, field}
+        na = na + 1
+        fields[na] = field
+        deltas[na] = ARGV[j + 1]
+      end
+      j = j + 2
+    end
+    if na > 0 then
+      local cur = redis.call('HMGET', key, unpack(fields))
+      for k = 1, na do
+        if math.abs(tonumber(cur[k] or '0') + tonumber(deltas[k])) > 9.0e18 then
+          return {'OVERFLOW', key, fields[k]}
         end
       end
     end
