@@ -549,14 +549,8 @@ recompute_rc_t recompute_read(replay_run_t *run, const worker_conf_t *conf, stor
         goto out;
     }
     while (!all_read(rc)) {
-        if (worker_stop) {
-            snprintf(errstr, errstr_size, "stopped");
+        if (!replay_go_on(run, st, messages_read(rc), errstr, errstr_size))
             goto out;
-        }
-        if (!replay_keepalive(run, st, messages_read(rc))) {
-            snprintf(errstr, errstr_size, "the replay lock expired");
-            goto out;
-        }
         ssize_t n = rd_kafka_consume_batch_queue(q, 200, msgs, POLL_BATCH);
         if (n < 0) {
             snprintf(errstr, errstr_size, "consume %s: %s", run->topic,

@@ -108,6 +108,19 @@ bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done) {
     return true;
 }
 
+bool replay_go_on(replay_run_t *r, store_t *st, int64_t done, char *errstr,
+                  size_t errstr_size) {
+    if (worker_stop) {
+        snprintf(errstr, errstr_size, "stopped");
+        return false;
+    }
+    if (!replay_keepalive(r, st, done)) {
+        snprintf(errstr, errstr_size, "the replay lock expired");
+        return false;
+    }
+    return true;
+}
+
 bool replay_tick(worker_run_t *w) {
     replay_run_t *r = w->conf->replay;
     if (!replay_keepalive(r, w->store, applied_messages(w))) {
@@ -612,8 +625,31 @@ static void release_lock(store_t *st, const replay_run_t *run) {
                  run->lock_key, err, (int)(run->live->replay_lock_ms / 1000));
 }
 
-/* The memory path (recompute.h): 0 staged, 1 this quarter needs the batches path (why
- * in err), -1 failed (err). */
+/* Every partition of run's topic still starts at offset 0 (retention deleted nothing a
+ * recomputation needs); with ends != NULL, their high watermarks into ends. 0, or -1
+ * with err. */
+static int topic_from_zero(rd_kafka_t *rk, const replay_run_t *run, int64_t *ends, char *err,
+                           size_t errsz) {
+    for (int p = 0; p < run->nparts; p++) {
+        int64_t lo, hi;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, run->topic, p, &lo, &hi,
+                                                                 30000);
+        if (e) {
+            snprintf(err, errsz, "%s [%d]: %s", run->topic, p, rd_kafka_err2str(e));
+            return -1;
+        }
+        if (lo > 0 && (ends || run->ends[p] > 0)) {
+            snprintf(err, errsz, "%s [%d] starts at offset %" PRId64 ": older messages were "
+                     "deleted (retention), so the quarter cannot be recomputed from its "
+                     "topic", run->topic, p, lo);
+            return -1;
+        }
+        if (ends)
+            ends[p] = hi;
+    }
+    return 0;
+}
+
 /* Writes the staging keys; when Redis fails under the write (a lost connection, a
  * restart), deletes what this run staged and writes again -- up to STAGE_ATTEMPTS
  * times, and only while the lock can still be the replay's. 0, or -1 with err. */
@@ -649,6 +685,8 @@ static int stage_with_retries(recompute_t *rc, replay_run_t *run, store_t *st,
     }
 }
 
+/* The memory path (recompute.h): 0 staged, 1 this quarter needs the batches path (why
+ * in err), -1 failed (err). */
 static int stage_in_memory(replay_run_t *run, const worker_conf_t *conf, store_t *st,
                            const worker_conf_t *sconf, const char *own_pattern, char *err,
                            size_t errsz) {
@@ -686,31 +724,12 @@ static int stage_in_memory(replay_run_t *run, const worker_conf_t *conf, store_t
  * with err. */
 static int still_valid(replay_run_t *run, const worker_conf_t *conf, store_t *st, char *err,
                        size_t errsz) {
-    if (worker_stop) {
-        snprintf(err, errsz, "stopped");
+    if (!replay_go_on(run, st, (int64_t)run->messages, err, errsz))
         return -1;
-    }
-    if (!replay_keepalive(run, st, (int64_t)run->messages)) {
-        snprintf(err, errsz, "the replay lock expired");
-        return -1;
-    }
     rd_kafka_t *rk = agg_kafka_reader_new(conf->bootstrap, &conf->kprops, err, errsz);
     if (!rk)
         return -1;
-    int rc = 0;
-    for (int p = 0; p < run->nparts && rc == 0; p++) {
-        int64_t lo, hi;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, run->topic, p, &lo, &hi,
-                                                                 30000);
-        if (e) {
-            snprintf(err, errsz, "%s [%d]: %s", run->topic, p, rd_kafka_err2str(e));
-            rc = -1;
-        } else if (lo > 0 && run->ends[p] > 0) {
-            snprintf(err, errsz, "%s [%d] now starts at offset %" PRId64 ": messages were "
-                     "deleted (retention) while the replay read them", run->topic, p, lo);
-            rc = -1;
-        }
-    }
+    int rc = topic_from_zero(rk, run, NULL, err, errsz);
     rd_kafka_destroy(rk);
     return rc;
 }
@@ -802,29 +821,14 @@ int replay_main(worker_conf_t *conf) {
             goto done;
         }
         run.ends = calloc((size_t)run.nparts, sizeof *run.ends);
-        for (int p = 0; run.ends && p < run.nparts; p++) {
-            int64_t lo, hi;
-            rd_kafka_resp_err_t e =
-                rd_kafka_query_watermark_offsets(rk, run.topic, p, &lo, &hi, 30000);
-            if (e || lo > 0) {
-                if (e)
-                    fprintf(stderr, "agg-worker replay: %s [%d]: %s\n", run.topic, p,
-                            rd_kafka_err2str(e));
-                else
-                    fprintf(stderr, "agg-worker replay: %s [%d] starts at offset %" PRId64
-                            ": older messages were deleted (retention), so the quarter "
-                            "cannot be recomputed from its topic\n", run.topic, p, lo);
-                rd_kafka_destroy(rk);
-                goto done;
-            }
-            run.ends[p] = hi;
-            run.total += hi;
-        }
-        rd_kafka_destroy(rk);
-        if (!run.ends) {
-            fprintf(stderr, "agg-worker replay: out of memory\n");
+        if (!run.ends || topic_from_zero(rk, &run, run.ends, err, sizeof err) != 0) {
+            fprintf(stderr, "agg-worker replay: %s\n", run.ends ? err : "out of memory");
+            rd_kafka_destroy(rk);
             goto done;
         }
+        rd_kafka_destroy(rk);
+        for (int p = 0; p < run.nparts; p++)
+            run.total += run.ends[p];
     }
 
     /* The recomputation into the staging keys: in memory, else by the live path. */

@@ -33,6 +33,10 @@ typedef struct replay_run {
 /* Renews the replay's lock when due and shows the progress (done of total messages)
  * on a terminal. false when the lock was lost (it expired; another replay may run). */
 bool replay_keepalive(replay_run_t *r, store_t *st, int64_t done);
+/* Between two steps of the replay (no Redis reply pending): false, with errstr
+ * ("stopped" or "the replay lock expired"), when it must stop here. */
+bool replay_go_on(replay_run_t *r, store_t *st, int64_t done, char *errstr,
+                  size_t errstr_size);
 
 /* agg-worker replay --quarter Q [--verify] [--json]: returns the exit code (0 done or
  * equal, 1 different (--verify) or failed, 2 usage). */

@@ -49,19 +49,6 @@ static int drain(pipe_t *p, int keep) {
     return 0;
 }
 
-/* Between commands (nothing in flight): false, with err, when the replay must stop. */
-static bool go_on(replay_run_t *run, store_t *st, int64_t done, char *err, size_t errsz) {
-    if (worker_stop) {
-        snprintf(err, errsz, "stopped");
-        return false;
-    }
-    if (!replay_keepalive(run, st, done)) {
-        snprintf(err, errsz, "the replay lock expired");
-        return false;
-    }
-    return true;
-}
-
 static int write_states(recompute_t *rc, store_t *st, const worker_conf_t *sconf,
                         replay_run_t *run, char *err, size_t errsz) {
     size_t nreg = rc->regions.n;
@@ -115,7 +102,7 @@ static int write_states(recompute_t *rc, store_t *st, const worker_conf_t *sconf
                 goto out;
             p.outstanding++;
             if (++sent % KEEPALIVE_EVERY == 0 &&
-                (drain(&p, 0) != 0 || !go_on(run, st, (int64_t)run->total, err, errsz)))
+                (drain(&p, 0) != 0 || !replay_go_on(run, st, (int64_t)run->total, err, errsz)))
                 goto out;
             if (drain(&p, PIPELINE_WINDOW) != 0)
                 goto out;
@@ -189,7 +176,7 @@ int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, replay
                 char *err, size_t errsz) {
     /* The read may have outlived a connection (replay_keepalive() made it again, or
      * could not): connect now rather than fail on the first HSET. */
-    if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+    if (!replay_go_on(run, st, (int64_t)run->total, err, errsz) ||
         store_connect(st, err, errsz) != STORE_OK ||
         write_states(rc, st, sconf, run, err, errsz) != 0)
         return -1;
@@ -206,7 +193,7 @@ int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, replay
                           .next_offset = pp->marked ? pp->marker_offset + 1 : pp->end,
                           .now_ms = now, .marker = pp->marked ? &pp->marker : NULL,
                           .nvalid = first ? (int64_t)(rc->valid - rc->late_records) : 0};
-        if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+        if (!replay_go_on(run, st, (int64_t)run->total, err, errsz) ||
             step(rc, st, sconf, &a, &s, first ? &rc->close_point : NULL, first ? 0 : -1, err,
                  errsz) != 0)
             goto out;
@@ -222,7 +209,7 @@ int stage_write(recompute_t *rc, store_t *st, const worker_conf_t *sconf, replay
                               .quarter = rc->t.quarter, .partition = p,
                               .expected = pp->marker_offset + 1, .next_offset = pp->end,
                               .now_ms = now, .nvalid = late ? (int64_t)rc->late_records : 0};
-            if (!go_on(run, st, (int64_t)run->total, err, errsz) ||
+            if (!replay_go_on(run, st, (int64_t)run->total, err, errsz) ||
                 step(rc, st, sconf, &a, &s, late ? &rc->late_deltas : NULL, late ? 1 : -1, err,
                      errsz) != 0)
                 goto out;
